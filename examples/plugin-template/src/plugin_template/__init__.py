@@ -1,0 +1,1 @@
+"""A worked third-party plugin for emkit and medcards, packaged as its own distribution."""

@@ -1,0 +1,103 @@
+"""Command-line plumbing shared by the ``emkit`` and ``medcards`` programs."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from _sdk.errors import UserError
+from _sdk.host import PluginHost
+
+#: Where results go; errors go to ``stderr_console``.
+console = Console()
+stderr_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` as an error and exit with ``code``."""
+    stderr_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def make_app(prog: str, help_text: str, version: str) -> typer.Typer:
+    """A typer app with ``--version``; its commands print user errors without tracebacks."""
+    app = typer.Typer(
+        name=prog,
+        help=help_text,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    def show_version(value: bool) -> None:
+        if value:
+            console.print(f"{prog} {version}")
+            raise typer.Exit()
+
+    @app.callback()
+    def main(
+        version_: bool = typer.Option(
+            False, "--version", callback=show_version, is_eager=True, help="Show the version."
+        ),
+    ) -> None:
+        """Entry point."""
+
+    main.__doc__ = help_text
+    return app
+
+
+def register_commands(app: typer.Typer, package: str) -> None:
+    """Import every module of ``package``; each defines ``register(app)`` adding its commands."""
+    module = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda m: m.name):
+        command_module = importlib.import_module(f"{package}.{info.name}")
+        register: Callable[[typer.Typer], None] = command_module.register
+        register(app)
+
+
+def run(app: typer.Typer) -> None:
+    """Run ``app``; a :class:`UserError` or invalid input ends with a one-line message, code 1."""
+    try:
+        app()
+    except UserError as exc:
+        stderr_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(1)
+    except ValidationError as exc:
+        stderr_console.print(f"[bold red]invalid input:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+def plugins_command(host: PluginHost) -> Callable[[bool, bool], None]:
+    """The ``plugins`` command for ``host``: a table, or JSON with ``--json``."""
+
+    def plugins(
+        all_: bool = typer.Option(False, "--all", help="Include built-in plugins."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """List installed plugins, the hooks they implement and what they provide."""
+        infos = host.list_plugins(include_builtin=all_)
+        if as_json:
+            typer.echo(json.dumps([info.to_dict() for info in infos], indent=2))
+            return
+        table = Table(title=f"{host.project} plugins")
+        for column in ("plugin", "distribution", "hooks", "provides"):
+            table.add_column(column)
+        for info in infos:
+            dist = f"{info.distribution} {info.version or ''}".strip() if info.distribution else "-"
+            provides = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.implementations.items())
+            table.add_row(info.name, dist, "\n".join(info.hooks), provides)
+        if not infos:
+            console.print("no plugins installed (use --all to include built-ins)")
+            return
+        console.print(table)
+
+    return plugins

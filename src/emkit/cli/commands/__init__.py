@@ -1,0 +1,1 @@
+"""emkit sub-commands: each module defines ``register(app)``."""

@@ -1,0 +1,13 @@
+"""``emkit plugins``."""
+
+from __future__ import annotations
+
+import typer
+
+from _sdk.cli import plugins_command
+from emkit.plugins import host
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plugins`` to ``app``."""
+    app.command("plugins")(plugins_command(host))

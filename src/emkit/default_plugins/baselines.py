@@ -1,0 +1,15 @@
+"""Built-in baseline forecasters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from emkit.baselines import PrevalenceForecaster
+from emkit.interfaces import Forecaster
+from emkit.plugins import hookimpl
+
+
+@hookimpl
+def emkit_register_forecasters(register: Callable[[type[Forecaster]], None]) -> None:
+    """Register the baselines."""
+    register(PrevalenceForecaster)

@@ -1,0 +1,53 @@
+"""Hook specifications of emkit: each one lets a plugin register implementations of an interface.
+
+A plugin module implements any of these with ``@emkit.hookimpl`` and calls ``register`` once per
+class it provides. The host owns naming, clashes and unknown-name errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from emkit.interfaces import ChatParser, FeatureExtractor, FeatureStore, Forecaster
+
+hookspec = pluggy.HookspecMarker("emkit")
+
+
+@hookspec
+def emkit_register_chat_parsers(register: Callable[[type[ChatParser]], None]) -> None:
+    """Register chat-export parsers.
+
+    :param register: call ``register(ParserClass)`` for each :class:`~emkit.ChatParser`
+        subclass the plugin provides.
+    """
+
+
+@hookspec
+def emkit_register_feature_extractors(register: Callable[[type[FeatureExtractor]], None]) -> None:
+    """Register feature extractors.
+
+    :param register: call ``register(ExtractorClass)`` for each
+        :class:`~emkit.FeatureExtractor` subclass the plugin provides.
+    """
+
+
+@hookspec
+def emkit_register_feature_stores(register: Callable[[type[FeatureStore]], None]) -> None:
+    """Register feature stores.
+
+    :param register: call ``register(StoreClass)`` for each :class:`~emkit.FeatureStore`
+        subclass the plugin provides.
+    """
+
+
+@hookspec
+def emkit_register_forecasters(register: Callable[[type[Forecaster]], None]) -> None:
+    """Register relapse forecasters.
+
+    :param register: call ``register(ForecasterClass)`` for each :class:`~emkit.Forecaster`
+        subclass the plugin provides.
+    """

@@ -1,0 +1,1 @@
+"""medcards sub-commands: each module defines ``register(app)``."""

@@ -1,0 +1,1 @@
+"""Built-in medcards plugins, registered through the same hooks as third-party ones."""

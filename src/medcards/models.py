@@ -1,0 +1,123 @@
+"""Data models exchanged by medcards' interfaces (pydantic v2, UTC datetimes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+
+class Rating(IntEnum):
+    """How a review went, from the student's point of view."""
+
+    FAIL = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+class CardKind(StrEnum):
+    """The kinds of study card medcards generates."""
+
+    BATTLECARD = "battlecard"
+    MCQ = "mcq"
+    OPEN = "open"
+    VARIANT = "variant"
+
+
+class ChatTurn(BaseModel):
+    """One chat message sent to a backend."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Completion(BaseModel):
+    """A backend's answer.
+
+    Attributes:
+        text: The generated text.
+        model: Model that produced it.
+        prompt_tokens: Tokens in the prompt, when the backend reports them.
+        completion_tokens: Tokens generated, when the backend reports them.
+        finish_reason: ``"stop"``, ``"length"``, ... when reported.
+        seconds: Wall-clock generation time in seconds, when measured.
+    """
+
+    text: str
+    model: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    seconds: float | None = None
+
+
+class CardRequest(BaseModel):
+    """What to generate: a card of ``kind`` about ``topic``, from ``context`` only.
+
+    Attributes:
+        topic: Topic title, e.g. "Cetoacidosis diabética".
+        context: Source text; every fact of the card must be grounded in it.
+        kind: Which card to produce.
+        language: Prompt and output language.
+        perspective: For variants: the angle to take (complications, differential diagnosis...).
+        parent_id: For variants: the card that was failed.
+        seed: Seed for anything random (option shuffling, sampling).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str = Field(min_length=1)
+    context: str = Field(min_length=1)
+    kind: CardKind
+    language: Literal["es", "en"] = "es"
+    perspective: str | None = None
+    parent_id: str | None = None
+    seed: int | None = None
+
+
+class SchedulerState(BaseModel):
+    """Scheduler-neutral review state of one card.
+
+    Attributes:
+        scheduler: Name of the scheduler that owns ``data``.
+        due: When the card is next due (UTC).
+        interval_days: Current interval in days.
+        ease: An ease-like quantity (SM-2 easiness factor; FSRS difficulty mapped to ease).
+        repetitions: Consecutive successful reviews.
+        last_review: When the card was last reviewed (UTC), if ever.
+        data: Scheduler-specific state, JSON-serialisable.
+    """
+
+    scheduler: str
+    due: AwareDatetime
+    interval_days: float = Field(ge=0)
+    ease: float | None = None
+    repetitions: int = Field(default=0, ge=0)
+    last_review: AwareDatetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("due", "last_review")
+    @classmethod
+    def _to_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else value.astimezone(dt.UTC)
+
+
+class TrainResult(BaseModel):
+    """What a trainer produced: the adapter or model directory and its training metrics."""
+
+    output_dir: Path
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class ExportResult(BaseModel):
+    """What an exporter wrote."""
+
+    path: Path
+    format: str
+    size_bytes: int = Field(ge=0)

@@ -1,0 +1,97 @@
+"""medcards' plugin manager and registries.
+
+Built-in plugins live in :mod:`medcards.default_plugins` and use the same hooks as third-party
+plugins, which are discovered through the ``medcards`` entry-point group. Set
+``MEDCARDS_LOAD_PLUGINS=a,b`` to load only those entry points (empty: none).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pluggy
+
+from _sdk import PluginHost, PluginInfo, RegistrySpec
+from medcards import hookspecs
+from medcards.interfaces import Backend, CardGenerator, Exporter, Scheduler, Trainer
+
+hookimpl = pluggy.HookimplMarker("medcards")
+
+host = PluginHost(
+    project="medcards",
+    hookspecs=hookspecs,
+    default_plugins="medcards.default_plugins",
+    registries=[
+        RegistrySpec("backend", "backend", "medcards_register_backends", Backend),
+        RegistrySpec(
+            "card_generator", "card generator", "medcards_register_card_generators", CardGenerator
+        ),
+        RegistrySpec("exporter", "exporter", "medcards_register_exporters", Exporter),
+        RegistrySpec("scheduler", "scheduler", "medcards_register_schedulers", Scheduler),
+        RegistrySpec("trainer", "trainer", "medcards_register_trainers", Trainer),
+    ],
+    env_var="MEDCARDS_LOAD_PLUGINS",
+)
+
+#: The pluggy plugin manager (advanced use: blocking or inspecting plugins).
+pm = host.pm
+
+
+def load_plugins() -> None:
+    """Register built-in plugins and installed entry-point plugins (idempotent)."""
+    host.load_plugins()
+
+
+def list_plugins(*, include_builtin: bool = True) -> list[PluginInfo]:
+    """Loaded plugins with their distribution, hooks and what they registered."""
+    return host.list_plugins(include_builtin=include_builtin)
+
+
+def get_backend(name: str, **options: Any) -> Backend:
+    """The backend registered as ``name``, configured with ``options``."""
+    return cast(Backend, host.get("backend", name, **options))
+
+
+def get_card_generator(name: str, **options: Any) -> CardGenerator:
+    """The card generator registered as ``name``, configured with ``options``."""
+    return cast(CardGenerator, host.get("card_generator", name, **options))
+
+
+def get_exporter(name: str, **options: Any) -> Exporter:
+    """The exporter registered as ``name``, configured with ``options``."""
+    return cast(Exporter, host.get("exporter", name, **options))
+
+
+def get_scheduler(name: str, **options: Any) -> Scheduler:
+    """The scheduler registered as ``name``, configured with ``options``."""
+    return cast(Scheduler, host.get("scheduler", name, **options))
+
+
+def get_trainer(name: str, **options: Any) -> Trainer:
+    """The trainer registered as ``name``, configured with ``options``."""
+    return cast(Trainer, host.get("trainer", name, **options))
+
+
+def backend_names() -> list[str]:
+    """Names of every registered backend."""
+    return [i.name for i in host.implementations("backend")]
+
+
+def card_generator_names() -> list[str]:
+    """Names of every registered card generator."""
+    return [i.name for i in host.implementations("card_generator")]
+
+
+def exporter_names() -> list[str]:
+    """Names of every registered exporter."""
+    return [i.name for i in host.implementations("exporter")]
+
+
+def scheduler_names() -> list[str]:
+    """Names of every registered scheduler."""
+    return [i.name for i in host.implementations("scheduler")]
+
+
+def trainer_names() -> list[str]:
+    """Names of every registered trainer."""
+    return [i.name for i in host.implementations("trainer")]

@@ -1,0 +1,34 @@
+"""Every built-in implementation passes its interface's conformance kit."""
+
+from __future__ import annotations
+
+import emkit
+import medcards
+from emkit.testing import forecaster_checks
+from emkit.testing import parametrize_with_checks as emkit_checks
+from medcards.testing import backend_checks, scheduler_checks
+from medcards.testing import parametrize_with_checks as medcards_checks
+
+
+@emkit_checks(
+    [i.cls for i in emkit.plugins.host.implementations("forecaster") if i.builtin],
+    forecaster_checks(),
+)
+def test_builtin_forecasters(factory, check):
+    check(factory)
+
+
+@medcards_checks(
+    [i.cls for i in medcards.plugins.host.implementations("scheduler") if i.builtin],
+    scheduler_checks(),
+)
+def test_builtin_schedulers(factory, check):
+    check(factory)
+
+
+@medcards_checks(
+    [i.cls for i in medcards.plugins.host.implementations("backend") if i.builtin],
+    backend_checks(),
+)
+def test_builtin_backends(factory, check):
+    check(factory)
