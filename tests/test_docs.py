@@ -1,4 +1,4 @@
-"""The plugin-author guide documents every hook with its exact signature, and every hook is tested."""
+"""The plugin-author guide documents every hook with its exact signature; every hook is tested."""
 
 from __future__ import annotations
 

@@ -179,3 +179,51 @@ def test_registration_imports_nothing_heavy(run_python):
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_plugin_adds_cli_commands(fake_dist, run_python):
+    source = """
+        import typer
+        import emkit
+
+        @emkit.hookimpl
+        def emkit_register_commands(cli):
+            @cli.command()
+            def hello(name: str) -> None:
+                typer.echo(f"hola {name}")
+    """
+    path = fake_dist("emkit-hello", "emkit", "hello", "hello_plugin", source)
+    code = """
+        from typer.testing import CliRunner
+        from emkit.cli import app
+        print(CliRunner().invoke(app, ["hello", "Ana"]).output.strip())
+    """
+    result = run_python(code, path=path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "hola Ana"
+
+
+def test_medcards_register_commands_hook_adds_a_group(fake_dist, run_python):
+    source = """
+        import typer
+        import medcards
+
+        group = typer.Typer()
+
+        @group.command()
+        def status() -> None:
+            typer.echo("ready")
+
+        @medcards.hookimpl
+        def medcards_register_commands(cli):
+            cli.add_typer(group, name="extra")
+    """
+    path = fake_dist("medcards-extra", "medcards", "extra", "extra_plugin", source)
+    code = """
+        from typer.testing import CliRunner
+        from medcards.cli import app
+        print(CliRunner().invoke(app, ["extra", "status"]).output.strip())
+    """
+    result = run_python(code, path=path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ready"

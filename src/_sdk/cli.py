@@ -64,6 +64,12 @@ def register_commands(app: typer.Typer, package: str) -> None:
         register(app)
 
 
+def register_plugin_commands(app: typer.Typer, host: PluginHost) -> None:
+    """Let loaded plugins add commands through ``<project>_register_commands(cli)``."""
+    host.load_plugins()
+    getattr(host.pm.hook, f"{host.project}_register_commands")(cli=app)
+
+
 def run(app: typer.Typer) -> None:
     """Run ``app``; a :class:`UserError` or invalid input ends with a one-line message, code 1."""
     try:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    import typer
+
     from emkit.interfaces import ChatParser, FeatureExtractor, FeatureStore, Forecaster
 
 hookspec = pluggy.HookspecMarker("emkit")
@@ -50,4 +52,13 @@ def emkit_register_forecasters(register: Callable[[type[Forecaster]], None]) -> 
 
     :param register: call ``register(ForecasterClass)`` for each :class:`~emkit.Forecaster`
         subclass the plugin provides.
+    """
+
+
+@hookspec
+def emkit_register_commands(cli: typer.Typer) -> None:
+    """Add sub-commands to the ``emkit`` command line.
+
+    :param cli: the typer application; add commands with ``@cli.command()`` or whole groups with
+        ``cli.add_typer(group, name=...)``. Import heavy libraries inside the commands, not here.
     """

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    import typer
+
     from medcards.interfaces import Backend, CardGenerator, Exporter, Scheduler, Trainer
 
 hookspec = pluggy.HookspecMarker("medcards")
@@ -59,4 +61,13 @@ def medcards_register_trainers(register: Callable[[type[Trainer]], None]) -> Non
 
     :param register: call ``register(TrainerClass)`` for each :class:`~medcards.Trainer`
         subclass the plugin provides.
+    """
+
+
+@hookspec
+def medcards_register_commands(cli: typer.Typer) -> None:
+    """Add sub-commands to the ``medcards`` command line.
+
+    :param cli: the typer application; add commands with ``@cli.command()`` or whole groups with
+        ``cli.add_typer(group, name=...)``. Import heavy libraries inside the commands, not here.
     """

@@ -1,0 +1,47 @@
+"""The command lines: --version, plugins listing, readable errors."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+import emkit
+import medcards
+from emkit.cli import app as emkit_app
+from medcards.cli import app as medcards_app
+
+runner = CliRunner()
+
+
+def test_version():
+    assert runner.invoke(emkit_app, ["--version"]).output.strip() == f"emkit {emkit.__version__}"
+    result = runner.invoke(medcards_app, ["--version"])
+    assert result.output.strip() == f"medcards {medcards.__version__}"
+
+
+def test_plugins_json_lists_builtins_and_template_with_distributions():
+    for app, builtin, template in [
+        (emkit_app, "emkit.baselines", "wordcount"),
+        (medcards_app, "medcards.schedulers", "leitner"),
+    ]:
+        result = runner.invoke(app, ["plugins", "--all", "--json"])
+        assert result.exit_code == 0, result.output
+        rows = {row["name"]: row for row in json.loads(result.output)}
+        assert rows[builtin]["builtin"] is True
+        assert rows[builtin]["distribution"] == "emkit-medcards"
+        assert rows[template]["distribution"] == "emkit-medcards-plugin-template"
+        assert rows[template]["hooks"]
+
+
+def test_plugins_hides_builtins_without_all():
+    result = runner.invoke(medcards_app, ["plugins", "--json"])
+    names = [row["name"] for row in json.loads(result.output)]
+    assert "leitner" in names
+    assert not [n for n in names if n.startswith("medcards.")]
+
+
+def test_plugins_table():
+    result = runner.invoke(emkit_app, ["plugins", "--all"])
+    assert result.exit_code == 0
+    assert "wordcount" in result.output
