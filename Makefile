@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 EDITABLES := -e '.[dev]' $(foreach p,$(PLUGIN_DIRS),-e '$(p)[test]') -e examples/plugin-template
 OUT ?= out
+LINT_PATHS := src tests examples $(wildcard plugins bench)
 
 .PHONY: install demo test lint docs bench clean
 
@@ -27,8 +28,8 @@ demo: $(STAMP)
 	$(BIN)/medcards plugins --all
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests plugins examples bench
-	$(BIN)/ruff format --check src tests plugins examples bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 docs: $(STAMP)

@@ -45,3 +45,39 @@ def test_plugins_table():
     result = runner.invoke(emkit_app, ["plugins", "--all"])
     assert result.exit_code == 0
     assert "wordcount" in result.output
+
+
+def test_user_errors_print_one_line_without_traceback(fake_dist, run_python):
+    source = """
+        import emkit
+
+        @emkit.hookimpl
+        def emkit_register_commands(cli):
+            @cli.command()
+            def explode() -> None:
+                emkit.get_forecaster("prophet")
+    """
+    path = fake_dist("emkit-explode", "emkit", "explode", "explode_plugin", source)
+    code = """
+        import sys
+        from emkit.cli import main
+        sys.argv = ["emkit", "explode"]
+        main()
+    """
+    result = run_python(code, path=path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "unknown forecaster 'prophet'; valid names:" in result.stderr
+
+
+def test_bad_cli_usage_is_a_usage_error(run_python):
+    code = """
+        import sys
+        from medcards.cli import main
+        sys.argv = ["medcards", "plugins", "--bogus"]
+        main()
+    """
+    result = run_python(code)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--bogus" in result.stderr
