@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from medcards.interfaces import Scheduler
 from medcards.plugins import hookimpl
-from medcards.schedulers import SM2Scheduler
+from medcards.schedulers import FSRSScheduler, SM2Scheduler
 
 
 @hookimpl
 def medcards_register_schedulers(register: Callable[[type[Scheduler]], None]) -> None:
-    """Register SM-2."""
+    """Register SM-2 and FSRS."""
     register(SM2Scheduler)
+    register(FSRSScheduler)
