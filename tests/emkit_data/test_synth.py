@@ -1,0 +1,162 @@
+"""Synthetic cohorts: layout, determinism, the oracle AUROC and the prodrome's language shift."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import emkit
+from emkit.dataset import read_cohort
+from emkit.synth import PHASES, oracle_auroc, synthesize_cohort
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    return synthesize_cohort(
+        tmp_path_factory.mktemp("synth") / "cohort", patients=10, days=365, seed=0
+    )
+
+
+def test_layout_and_latent(cohort):
+    patients = read_cohort(cohort)
+    assert [p.patient_id for p in patients] == [f"p{i:03d}" for i in range(1, 11)]
+    first = patients[0]
+    assert (first.path / "events.csv").exists()
+    assert (first.path / "metadata.json").exists()
+    assert len(first.days()) == 365
+    assert first.metadata.source == "synthetic"
+    assert sum(len(p.relapse_onsets) for p in patients) >= 8
+    assert any(e.event_type != "relapse" for e in first.events)
+    latent = pd.read_parquet(cohort / "latent.parquet")
+    assert list(latent.columns) == ["patient_id", "date", "latent", "phase"]
+    assert len(latent) == 10 * 365
+    assert set(latent["phase"]) == set(PHASES)
+    assert latent["latent"].between(0, 1).all()
+
+
+def test_oracle_auroc_in_the_promised_range(cohort):
+    auroc = oracle_auroc(cohort, 14)
+    assert 0.75 <= auroc <= 0.92, auroc
+
+
+def test_deterministic_by_seed(tmp_path):
+    a = synthesize_cohort(tmp_path / "a", patients=2, days=40, seed=7)
+    b = synthesize_cohort(tmp_path / "b", patients=2, days=40, seed=7)
+    c = synthesize_cohort(tmp_path / "c", patients=2, days=40, seed=8)
+    files = sorted(p.relative_to(a) for p in a.rglob("*.txt"))
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*.txt"))
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+    assert pd.read_parquet(a / "latent.parquet").equals(pd.read_parquet(b / "latent.parquet"))
+    assert not pd.read_parquet(a / "latent.parquet").equals(pd.read_parquet(c / "latent.parquet"))
+    with pytest.raises(emkit.EmkitError, match="already exists"):
+        synthesize_cohort(tmp_path / "a", patients=2, days=40, seed=7)
+    with pytest.raises(emkit.EmkitError, match="signal"):
+        synthesize_cohort(tmp_path / "d", signal=1.5)
+
+
+_SYMPTOMS = re.compile(
+    r"cansad|agotad|fuerzas|hormigueo|entumec|borroso|doble|mare|tiembla|"
+    r"debilidad|torpeza|cuesta|dormidas|bajón|triste|harta"
+)
+
+
+def _day_stats(cohort):
+    latent = pd.read_parquet(cohort / "latent.parquet")
+    latent["date"] = pd.to_datetime(latent["date"]).dt.date
+    phase = latent.set_index(["patient_id", "date"])["phase"]
+    rows = []
+    for patient in read_cohort(cohort):
+        for day in patient.days():
+            texts = [m.text for m in day.messages]
+            words = " ".join(texts).split()
+            rows.append(
+                {
+                    "phase": phase[(patient.patient_id, day.date)],
+                    "n": len(texts),
+                    "words_per_message": len(words) / len(texts) if texts else np.nan,
+                    "symptom_share": np.mean([bool(_SYMPTOMS.search(t.lower())) for t in texts])
+                    if texts
+                    else np.nan,
+                    "repeated": np.mean(
+                        [
+                            any(a == b for a, b in zip(t.split(), t.split()[1:], strict=False))
+                            for t in texts
+                        ]
+                    )
+                    if texts
+                    else np.nan,
+                }
+            )
+    return pd.DataFrame(rows).groupby("phase").mean()
+
+
+def test_prodrome_shifts_language(cohort):
+    stats = _day_stats(cohort)
+    normal, prodrome = stats.loc["normal"], stats.loc["prodrome"]
+    assert prodrome["n"] < normal["n"]  # fewer messages
+    assert prodrome["words_per_message"] < normal["words_per_message"]  # shorter
+    assert prodrome["symptom_share"] > 2 * normal["symptom_share"]  # symptom/fatigue words
+    assert prodrome["repeated"] > normal["repeated"]  # disfluency
+    # Confounders move the same way, but less than the relapse itself.
+    assert (
+        normal["symptom_share"]
+        < stats.loc["confounder"]["symptom_share"]
+        < stats.loc["relapse"]["symptom_share"]
+    )
+
+
+def test_signal_zero_removes_the_language_shift(tmp_path):
+    cohort = synthesize_cohort(tmp_path / "flat", patients=4, days=365, seed=1, signal=0.0)
+    stats = _day_stats(cohort)
+    assert abs(stats.loc["prodrome"]["symptom_share"] - stats.loc["normal"]["symptom_share"]) < 0.05
+
+
+def test_prodrome_days_are_more_surprising_to_a_language_model(cohort):
+    """A word-bigram model fitted on ordinary days finds prodrome days more perplexing.
+
+    A cheap stand-in for the MiniLLM of the features layer: the disfluencies (typos, repeated
+    words, broken word order) and the shifted vocabulary raise perplexity.
+    """
+    from collections import Counter
+
+    latent = pd.read_parquet(cohort / "latent.parquet")
+    latent["date"] = pd.to_datetime(latent["date"]).dt.date
+    phase = latent.set_index(["patient_id", "date"])["phase"]
+    patients = read_cohort(cohort)
+    train, test = patients[:5], patients[5:]
+
+    def tokens(text):
+        return ["<s>", *text.lower().split(), "</s>"]
+
+    unigrams, bigrams = Counter(), Counter()
+    for patient in train:
+        for day in patient.days():
+            if phase[(patient.patient_id, day.date)] != "normal":
+                continue
+            for message in day.messages:
+                words = tokens(message.text)
+                unigrams.update(words[:-1])
+                bigrams.update(itertools.pairwise(words))
+    vocabulary = len(unigrams) + 1
+
+    def day_perplexity(day):
+        log_prob, n = 0.0, 0
+        for message in day.messages:
+            words = tokens(message.text)
+            for a, b in itertools.pairwise(words):
+                log_prob += np.log((bigrams[(a, b)] + 0.1) / (unigrams[a] + 0.1 * vocabulary))
+                n += 1
+        return float(np.exp(-log_prob / n))
+
+    by_phase: dict[str, list[float]] = {"normal": [], "prodrome": []}
+    for patient in test:
+        for day in patient.days():
+            current = phase[(patient.patient_id, day.date)]
+            if current in by_phase and day.messages:
+                by_phase[current].append(day_perplexity(day))
+    prodrome, normal = np.median(by_phase["prodrome"]), np.median(by_phase["normal"])
+    assert prodrome > 1.3 * normal, (prodrome, normal)
