@@ -6,7 +6,7 @@ import emkit
 import medcards
 from emkit.testing import forecaster_checks
 from emkit.testing import parametrize_with_checks as emkit_checks
-from medcards.testing import backend_checks, scheduler_checks
+from medcards.testing import backend_checks, card_generator_checks, scheduler_checks
 from medcards.testing import parametrize_with_checks as medcards_checks
 
 
@@ -31,4 +31,12 @@ def test_builtin_schedulers(factory, check):
     backend_checks(),
 )
 def test_builtin_backends(factory, check):
+    check(factory)
+
+
+@medcards_checks(
+    [i.cls for i in medcards.plugins.host.implementations("card_generator") if i.builtin],
+    card_generator_checks(),
+)
+def test_builtin_card_generators(factory, check):
     check(factory)

@@ -1,32 +1,49 @@
 """Study-card models. Every fact carries the evidence quote it came from.
 
-JSON Schemas for constrained generation come from these models (``model_json_schema()``); the
-length limits on strings and lists stop runaway generation.
+JSON Schemas for constrained generation come from these models (:func:`card_json_schema`); the
+length limits on strings and lists stop runaway generation (a small model under a schema grammar
+can otherwise loop on the same phrase until ``max_tokens``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import hashlib
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from medcards.models import CardKind
+
+#: A short statement: a fact, an option, a question (at most 300 characters).
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+#: A longer text: a vignette, an explanation, a challenge (at most 1200 characters).
 LongText = Annotated[str, Field(min_length=1, max_length=1200)]
+#: A verbatim quote of the context (at most 600 characters).
+Quote = Annotated[str, Field(min_length=1, max_length=600)]
 
 
 class _CardModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Fact(_CardModel):
-    """A statement and the verbatim quote of the context that supports it."""
+    """A statement and the verbatim quote of the context that supports it.
+
+    Attributes:
+        text: The statement, as the student reads it.
+        evidence: The sentence of the source context it comes from, quoted verbatim.
+    """
 
     text: ShortText
-    evidence: LongText
+    evidence: Quote
 
 
 class BattleCard(_CardModel):
-    """Summary card of a topic (the seed's BattleCard)."""
+    """Summary card of a topic (the seed's BattleCard).
+
+    Every section is a list of :class:`Fact`; empty sections mean "not in the context".
+    """
 
     kind: Literal["battlecard"] = "battlecard"
     topic: ShortText
@@ -36,6 +53,12 @@ class BattleCard(_CardModel):
     first_line_treatment: list[Fact] = Field(default_factory=list, max_length=8)
     second_line_treatment: list[Fact] = Field(default_factory=list, max_length=8)
     pitfalls: list[Fact] = Field(default_factory=list, max_length=8)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> BattleCard:
+        if not self.facts():
+            raise ValueError("a BattleCard needs at least one fact")
+        return self
 
     def facts(self) -> list[Fact]:
         """Every fact on the card, section by section."""
@@ -50,7 +73,16 @@ class BattleCard(_CardModel):
 
 
 class MCQDrill(_CardModel):
-    """Level-1 drill: a clinical vignette with 4-5 options and exactly one answer."""
+    """Level-1 drill: a clinical vignette with 4-5 options and exactly one answer.
+
+    Attributes:
+        vignette: The clinical case.
+        question: What is asked about it.
+        options: 4 or 5 distinct answer options.
+        answer_index: Index (0-based) of the one correct option.
+        explanation: Why that option is right.
+        evidence: Verbatim quote of the context that supports the answer.
+    """
 
     kind: Literal["mcq"] = "mcq"
     topic: ShortText
@@ -59,7 +91,20 @@ class MCQDrill(_CardModel):
     options: list[ShortText] = Field(min_length=4, max_length=5)
     answer_index: int = Field(ge=0, le=4)
     explanation: LongText
-    evidence: LongText
+    evidence: Quote
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> MCQDrill:
+        if self.answer_index >= len(self.options):
+            raise ValueError(
+                f"answer_index {self.answer_index} is out of range for {len(self.options)} options"
+            )
+        return self
+
+    @property
+    def answer(self) -> str:
+        """The text of the correct option."""
+        return self.options[self.answer_index]
 
 
 class OpenDrill(_CardModel):
@@ -72,7 +117,14 @@ class OpenDrill(_CardModel):
 
 
 class Variant(_CardModel):
-    """An angle variant of a failed card, from another perspective."""
+    """An angle variant of a failed card, from another perspective.
+
+    Attributes:
+        parent_id: :func:`card_id` of the card the student failed.
+        perspective: The angle taken (complications, differential diagnosis...).
+        challenge: The new question.
+        key_points: What a complete answer contains, with evidence.
+    """
 
     kind: Literal["variant"] = "variant"
     topic: ShortText
@@ -84,3 +136,61 @@ class Variant(_CardModel):
 
 #: Any card medcards produces.
 Card = BattleCard | MCQDrill | OpenDrill | Variant
+
+_MODELS: dict[CardKind, type[BattleCard | MCQDrill | OpenDrill | Variant]] = {
+    CardKind.BATTLECARD: BattleCard,
+    CardKind.MCQ: MCQDrill,
+    CardKind.OPEN: OpenDrill,
+    CardKind.VARIANT: Variant,
+}
+
+
+def card_model(kind: CardKind | str) -> type[BattleCard | MCQDrill | OpenDrill | Variant]:
+    """The model class of cards of ``kind``: battlecard, mcq, open or variant."""
+    return _MODELS[CardKind(kind)]
+
+
+def card_json_schema(kind: CardKind | str) -> dict[str, Any]:
+    """JSON Schema a backend constrains generation with, derived from the card model.
+
+    Every property is required (a constrained model then writes every field, in the order of
+    the model, which is also the order :func:`medcards.prompts.render_target` writes), and the
+    length limits of the model (``maxLength``, ``maxItems``) are kept.
+    """
+    schema = card_model(kind).model_json_schema()
+
+    def require_all(node: dict[str, Any]) -> None:
+        if node.get("type") == "object" and "properties" in node:
+            node["required"] = list(node["properties"])
+            node["additionalProperties"] = False
+        for sub in node.get("$defs", {}).values():
+            require_all(sub)
+
+    require_all(schema)
+    return schema
+
+
+def parse_card(data: dict[str, Any] | str, kind: CardKind | str | None = None) -> Card:
+    """Validate ``data`` (a dict or JSON text) as a card; ``kind`` defaults to ``data["kind"]``.
+
+    Raises:
+        pydantic.ValidationError: naming each offending field.
+        ValueError: if the kind is unknown.
+    """
+    if isinstance(data, str):
+        data = json.loads(data)
+        if not isinstance(data, dict):
+            raise ValueError("a card must be a JSON object")
+    chosen = kind if kind is not None else data.get("kind")
+    if chosen is None:
+        raise ValueError("card has no 'kind'")
+    return card_model(chosen).model_validate(data)
+
+
+def card_id(card: Card) -> str:
+    """A stable id for ``card``: 16 hex characters of the SHA-256 of its canonical JSON.
+
+    Equal cards get equal ids; the study database and variants (``parent_id``) use it.
+    """
+    canonical = json.dumps(card.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]

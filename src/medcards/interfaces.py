@@ -49,6 +49,13 @@ class Backend(Component, abc.ABC):
             BackendError: server down, model missing, context too long..., naming the host.
         """
 
+    def context_size(self) -> int | None:
+        """The model's context window in tokens, when the backend knows it (else ``None``).
+
+        Used to fit ingested guide sections to what the model can read.
+        """
+        return None
+
     def complete_json(
         self,
         messages: Sequence[ChatTurn],

@@ -1,0 +1,138 @@
+"""``medcards generate TOPIC --kind K --generator NAME``: cards for ingested topics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from _sdk import atomic_write_text
+from _sdk.cli import console, stderr_console
+from medcards.cards import Card
+from medcards.errors import CardRejected, MedcardsError
+from medcards.ingest import Topic, load_topics
+from medcards.models import CardKind, CardRequest
+from medcards.plugins import get_card_generator
+from medcards.prompts import render_target
+
+
+def parse_backend_options(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs as a dict; values are parsed as JSON when they are JSON."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise MedcardsError(f"backend option {pair!r} must look like key=value")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    return options
+
+
+def _select(topics: list[Topic], wanted: str, source: Path) -> list[Topic]:
+    if wanted == "all":
+        return topics
+    if wanted.isdigit() and 1 <= int(wanted) <= len(topics):
+        return [topics[int(wanted) - 1]]
+    chosen = [t for t in topics if t.title.casefold() == wanted.casefold()]
+    chosen = chosen or [t for t in topics if wanted.casefold() in t.title.casefold()]
+    if not chosen:
+        titles = "; ".join(t.title for t in topics)
+        raise MedcardsError(f"{source}: no topic matches {wanted!r}; topics: {titles}")
+    return chosen
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``generate`` to ``app``."""
+
+    @app.command("generate")
+    def generate(
+        topic: Annotated[str, typer.Argument(help="Topic title, its number, or 'all'.")],
+        topics_file: Annotated[
+            Path, typer.Option("--topics", "-t", help="Topics file written by `medcards ingest`.")
+        ],
+        kind: Annotated[CardKind, typer.Option("--kind", "-k", help="Card kind.")] = (
+            CardKind.BATTLECARD
+        ),
+        generator: Annotated[
+            str, typer.Option("--generator", "-g", help="Card generator.")
+        ] = "extractive",
+        backend: Annotated[
+            str | None, typer.Option("--backend", "-b", help="Backend of the llm generator.")
+        ] = None,
+        backend_option: Annotated[
+            list[str] | None,
+            typer.Option("--backend-option", "-o", help="Backend option key=value (repeatable)."),
+        ] = None,
+        count: Annotated[
+            int, typer.Option("--count", "-n", min=1, help="Cards per topic (seeds 0..n-1).")
+        ] = 1,
+        perspective: Annotated[str | None, typer.Option(help="Variant perspective.")] = None,
+        parent_id: Annotated[
+            str | None, typer.Option("--parent-id", help="Variant parent card id.")
+        ] = None,
+        language: Annotated[str, typer.Option(help="Language: es or en.")] = "es",
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Write the cards to this JSON Lines file.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print cards as JSON lines.")] = False,
+    ) -> None:
+        """Generate cards for ingested topics; rejections are reported, never stored."""
+        selected = _select(load_topics(topics_file), topic, topics_file)
+        options: dict[str, Any] = {}
+        if backend is not None:
+            options = {
+                "backend": backend,
+                "backend_options": parse_backend_options(backend_option or []),
+            }
+        elif backend_option:
+            raise MedcardsError("--backend-option needs --backend")
+        card_generator = get_card_generator(generator, **options)
+        requests = [
+            CardRequest(
+                topic=t.title,
+                context=t.context,
+                kind=kind,
+                language="en" if language == "en" else "es",
+                perspective=perspective,
+                parent_id=parent_id,
+                seed=seed,
+            )
+            for t in selected
+            for seed in range(count)
+        ]
+        cards: list[Card] = []
+        rejected: list[CardRejected] = []
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=stderr_console,
+            disable=len(requests) < 2,
+        ) as progress:
+            task = progress.add_task(f"{kind.value} cards", total=len(requests))
+            for request in requests:
+                try:
+                    cards.append(card_generator.generate(request))
+                except CardRejected as exc:
+                    rejected.append(exc)
+                progress.advance(task)
+        for rejection in rejected:
+            stderr_console.print(f"[yellow]rejected:[/] {rejection}", highlight=False)
+        lines = [render_target(card) for card in cards]
+        if out is not None:
+            atomic_write_text(out, "".join(line + "\n" for line in lines))
+        if as_json:
+            for line in lines:
+                typer.echo(line)
+        else:
+            for card in cards:
+                console.print_json(render_target(card))
+        stderr_console.print(f"{len(cards)} card(s), {len(rejected)} rejected")
+        if not cards:
+            raise typer.Exit(1)

@@ -1,0 +1,121 @@
+"""Grounding: quotes, numbers with units, strictness levels, per-claim reports."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from medcards import BattleCard, Fact, MCQDrill
+from medcards.grounding import check_card, find_quantities, normalize, quote_support
+
+CONTEXT = (
+    "Las guías 2024 recomiendan bolos de fluidos iniciales seguidos de insulina IV a 0.1 U/kg/hr. "
+    "Criterios de resolución: Glucosa < 200, HCO3 >= 18. "
+    "El bicarbonato se reserva para la acidosis grave con pH menor de 6,9."
+)
+
+
+def card(*facts):
+    return BattleCard(topic="CAD", key_facts=[Fact(text=t, evidence=e) for t, e in facts])
+
+
+def test_normalize_accents_case_space_and_decimal_comma():
+    assert normalize("  Insulina\n IV a 0,1  U/kg/h  ") == "insulina iv a 0.1 u/kg/h"
+    assert normalize("RESOLUCIÓN ≥ 18") == "resolucion >= 18"
+
+
+def test_quantities_with_units_and_aliases():
+    assert ("0.1", "u/kg/h") in find_quantities("insulina a 0,1 U/kg/hr")
+    assert find_quantities("15-20 mL/kg") == [("15", "ml/kg"), ("20", "ml/kg")]
+    assert ("250", "mg/dl") in find_quantities("Glucemia mayor de 250 mg/dL")
+
+
+def test_verbatim_quote_with_different_case_accents_and_spacing_is_grounded():
+    report = check_card(
+        card(("Insulina IV a 0,1 U/kg/h tras fluidos", "seguidos de INSULINA IV a 0.1   U/kg/hr")),
+        CONTEXT,
+    )
+    assert report.grounded, report.reasons()
+    assert report.claims[0].quote_score == 1.0
+
+
+def test_small_differences_pass_normal_but_not_strict():
+    quote = "bolos de fluido iniciales seguidos de insulina IV"  # "fluido" for "fluidos"
+    fact = ("Bolos de fluidos iniciales y luego insulina IV", quote)
+    assert quote_support(quote, CONTEXT) > 0.9
+    assert check_card(card(fact), CONTEXT, "normal").grounded
+    assert not check_card(card(fact), CONTEXT, "strict").grounded
+
+
+def test_invented_quote_and_number_are_reported_per_claim():
+    report = check_card(
+        card(
+            ("Insulina IV a 0,1 U/kg/h", "insulina IV a 0.1 U/kg/hr"),
+            ("Insulina IV a 0,5 U/kg/h", "insulina IV a 0.1 U/kg/hr"),
+            ("Se administra potasio 20 mEq/L", "Añadir potasio a 20 mEq por litro"),
+        ),
+        CONTEXT,
+    )
+    assert not report.grounded
+    assert [c.supported for c in report.claims] == [True, False, False]
+    assert report.claims[1].missing_quantities == ["0.5 u/kg/h"]
+    reasons = report.reasons()
+    assert any(
+        r.startswith("key_facts[1]: numbers not in the context: 0.5 u/kg/h") for r in reasons
+    )
+    assert any(r.startswith("key_facts[2]: evidence not found") for r in reasons)
+
+
+def test_number_with_wrong_unit_is_unsupported():
+    report = check_card(card(("Insulina a 0,1 mg/kg/h", "insulina IV a 0.1 U/kg/hr")), CONTEXT)
+    assert report.claims[0].missing_quantities == ["0.1 mg/kg/h"]
+
+
+def test_mcq_checks_answer_and_explanation_not_distractors():
+    mcq = MCQDrill(
+        topic="CAD",
+        vignette="Paciente de 23 años con glucemia de 480 mg/dL.",
+        question="¿pH?",
+        options=["6,9", "7,1", "7,5", "6,5"],
+        answer_index=0,
+        explanation="El bicarbonato se reserva para pH menor de 6,9.",
+        evidence="El bicarbonato se reserva para la acidosis grave con pH menor de 6,9.",
+    )
+    assert check_card(mcq, CONTEXT).grounded
+    wrong = mcq.model_copy(update={"answer_index": 1})
+    assert not check_card(wrong, CONTEXT).grounded
+
+
+def test_statement_unrelated_to_its_quote_is_caught():
+    fact = (
+        "La apendicectomía laparoscópica es obligatoria",
+        "Criterios de resolución: Glucosa < 200",
+    )
+    assert not check_card(card(fact), CONTEXT, "normal").grounded
+    assert check_card(card(fact), CONTEXT, "lenient").grounded
+
+
+def test_unknown_strictness():
+    with pytest.raises(ValueError, match="strictness"):
+        check_card(card(("a", "b")), CONTEXT, "paranoid")  # type: ignore[arg-type]
+
+
+sentences = [s.strip() for s in CONTEXT.split(". ") if s.strip()]
+
+
+@settings(max_examples=50, deadline=None)
+@given(index=st.sampled_from(range(len(sentences))), upper=st.booleans(), pad=st.integers(0, 3))
+def test_any_context_sentence_quoted_in_any_case_or_spacing_is_grounded(index, upper, pad):
+    quote = sentences[index]
+    quote = quote.upper() if upper else quote
+    quote = quote.replace(" ", " " * (pad + 1))
+    report = check_card(card((sentences[index], quote)), CONTEXT, "strict")
+    assert report.grounded, report.reasons()
+
+
+@settings(max_examples=50, deadline=None)
+@given(value=st.integers(1, 5000).filter(lambda v: v not in {2024, 200, 18, 1, 6, 9, 0}))
+def test_any_number_not_in_the_context_is_unsupported(value):
+    fact = (f"Glucosa < {value} mg/dL", "Criterios de resolución: Glucosa < 200, HCO3 >= 18.")
+    assert not check_card(card(fact), CONTEXT, "lenient").grounded
