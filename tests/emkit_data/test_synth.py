@@ -160,3 +160,12 @@ def test_prodrome_days_are_more_surprising_to_a_language_model(cohort):
                 by_phase[current].append(day_perplexity(day))
     prodrome, normal = np.median(by_phase["prodrome"]), np.median(by_phase["normal"])
     assert prodrome > 1.3 * normal, (prodrome, normal)
+
+
+def test_overwrite_with_fewer_patients_removes_the_old_extra_ones(tmp_path):
+    out = synthesize_cohort(tmp_path / "c", patients=4, days=20, seed=1)
+    (out / "notes").mkdir()  # a folder of the user's, not a synthetic patient
+    synthesize_cohort(out, patients=2, days=20, seed=1, overwrite=True)
+    assert [p.patient_id for p in read_cohort(out)] == ["p001", "p002"]
+    assert set(pd.read_parquet(out / "latent.parquet")["patient_id"]) == {"p001", "p002"}
+    assert (out / "notes").is_dir()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,9 +233,9 @@ def synthesize_cohort(
         raise EmkitError(f"signal must be between 0 and 1 (got {signal})")
     out = Path(out_dir)
     frames = []
-    width = max(3, len(str(patients)))
-    for index in range(patients):
-        patient_id = f"p{index + 1:0{width}d}"
+    stale = _synthetic_patient_ids(out) if overwrite else set()
+    for index, patient_id in enumerate(_patient_ids(patients)):
+        stale.discard(patient_id)
         simulated = simulate_patient(patient_id, index, days, seed, signal)
         written = write_patient(
             out / patient_id,
@@ -258,6 +259,9 @@ def synthesize_cohort(
         )
         if progress is not None:
             progress(patient_id)
+    # A smaller cohort written over a larger one must not keep the old extra patients.
+    for patient_id in sorted(stale):
+        shutil.rmtree(out / patient_id, ignore_errors=True)
     latent = pd.concat(frames, ignore_index=True)
     buffer = latent.to_parquet(index=False)
     from _sdk import atomic_write_bytes
@@ -273,6 +277,20 @@ def synthesize_cohort(
     }
     atomic_write_text(out / "synth.json", json.dumps(settings, indent=2) + "\n")
     return out
+
+
+def _patient_ids(patients: int) -> list[str]:
+    width = max(3, len(str(patients)))
+    return [f"p{index + 1:0{width}d}" for index in range(patients)]
+
+
+def _synthetic_patient_ids(out: Path) -> set[str]:
+    """Patient ids a previous :func:`synthesize_cohort` wrote to ``out`` (from its synth.json)."""
+    try:
+        previous = json.loads((out / "synth.json").read_text(encoding="utf-8"))
+        return set(_patient_ids(int(previous["patients"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
 
 
 def oracle_auroc(cohort: Path | str, horizon: int = 14, recovery_days: int | None = None) -> float:

@@ -54,6 +54,32 @@ def check_store_roundtrip(factory: StoreFactory) -> None:
     run()
 
 
+def check_store_rewrite_and_as_of(factory: StoreFactory) -> None:
+    """A rewrite supersedes earlier rows; ``as_of`` an earlier instant reads the earlier rows."""
+    import datetime as dt
+    import time
+
+    index = pd.MultiIndex.from_tuples(
+        [("p1", pd.Timestamp("2024-01-01").date()), ("p1", pd.Timestamp("2024-01-02").date())],
+        names=list(FEATURE_INDEX),
+    )
+    first = pd.DataFrame({"f0": [1.0, 2.0]}, index=index)
+    second = pd.DataFrame({"f0": [10.0]}, index=index[:1])
+    with tempfile.TemporaryDirectory() as tmp:
+        store = factory(Path(tmp))
+        store.write("check", first)
+        time.sleep(0.01)
+        between = dt.datetime.now(dt.UTC)
+        time.sleep(0.01)
+        store.write("check", second)
+        latest = store.read("check")["f0"].to_dict()
+        assert latest[index[0]] == 10.0 and latest[index[1]] == 2.0, latest
+        earlier = store.read("check", as_of=between)["f0"].to_dict()
+        assert earlier[index[0]] == 1.0 and earlier[index[1]] == 2.0, earlier
+        only = store.read("check", patients=["nobody"])
+        assert len(only) == 0
+
+
 def feature_store_checks() -> list[Callable[[StoreFactory], None]]:
     """Every check a feature store must pass."""
-    return [check_store_roundtrip]
+    return [check_store_roundtrip, check_store_rewrite_and_as_of]

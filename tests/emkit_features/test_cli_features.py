@@ -1,0 +1,75 @@
+"""``emkit features``: cohort → extractors → store, resumable; option errors."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from emkit.cli import app
+from emkit.cli.commands.features import parse_extractor_options
+from emkit.store import SQLiteFeatureStore
+
+synth = pytest.importorskip("emkit.synth")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    return synth.synthesize_cohort(tmp_path_factory.mktemp("c") / "cohort", patients=3, days=20)
+
+
+def test_features_to_store_and_resume(cohort, tmp_path):
+    store_path = tmp_path / "features.db"
+    args = [
+        "features",
+        str(cohort),
+        "--extractor",
+        "lexical",
+        "--store",
+        str(store_path),
+        "--option",
+        "lexical.mattr_window=20",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    store = SQLiteFeatureStore(path=store_path)
+    frame = store.read("features")
+    assert len(frame) == 60
+    assert "lex_tokens" in frame
+    assert "60 patient-days written" in result.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 patient-days written" in again.output
+    assert "3 finished patients skipped" in again.output
+    assert len(store.versions("features")) == 1
+
+
+def test_interrupted_run_is_resumed(cohort, tmp_path):
+    from emkit.dataset import read_cohort
+    from emkit.lexical import LexicalExtractor
+
+    store_path = tmp_path / "features.db"
+    store = SQLiteFeatureStore(path=store_path)
+    first = read_cohort(cohort)[0]
+    store.write("features", LexicalExtractor().transform(first.days()))  # a run stopped here
+    result = CliRunner().invoke(app, ["features", str(cohort), "--store", str(store_path)])
+    assert result.exit_code == 0, result.output
+    assert "40 patient-days written" in result.output
+    assert "1 finished patients skipped" in result.output
+    assert len(store.read("features")) == 60
+
+
+def test_unknown_extractor_and_options_are_clear(cohort, tmp_path):
+    runner = CliRunner()
+    db = str(tmp_path / "f.db")
+    result = runner.invoke(app, ["features", str(cohort), "-e", "lexicall", "--store", db])
+    assert result.exit_code != 0
+    assert "lexicall" in str(result.exception) + result.output
+    result = runner.invoke(app, ["features", str(cohort), "--store", db, "-o", "lexical.windw=3"])
+    assert "windw" in str(result.exception) + result.output
+    with pytest.raises(Exception, match=r"EXTRACTOR\.OPTION=VALUE"):
+        parse_extractor_options(["lexical"], ["mattr_window=3"])
+    with pytest.raises(Exception, match="not selected"):
+        parse_extractor_options(["lexical"], ["minillm.batch_size=3"])
+    assert parse_extractor_options(
+        ["lexical"], ["lexical.language=en", "lexical.mattr_window=9"]
+    ) == {"lexical": {"language": "en", "mattr_window": 9}}
