@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/plugin-te
 
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
+	EMKIT_DEMO_OUT=$(OUT)/emkit $(BIN)/python examples/emkit_pipeline.py --full
+	$(BIN)/python examples/medcards_pipeline.py --full --out $(OUT)/medcards
 	$(BIN)/emkit plugins --all
 	$(BIN)/medcards plugins --all
 

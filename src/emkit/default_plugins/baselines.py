@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emkit.baselines import PrevalenceForecaster
+from emkit.baselines import GBMForecaster, LogisticForecaster, PrevalenceForecaster
 from emkit.interfaces import Forecaster
 from emkit.plugins import hookimpl
 
 
 @hookimpl
 def emkit_register_forecasters(register: Callable[[type[Forecaster]], None]) -> None:
-    """Register the baselines."""
+    """Register the baselines: ``prevalence``, ``logistic`` and ``gbm``."""
     register(PrevalenceForecaster)
+    register(LogisticForecaster)
+    register(GBMForecaster)

@@ -91,3 +91,79 @@ def forecaster_checks() -> list[Callable[[Factory], None]]:
         check_forecaster_importance,
         check_forecaster_save_load,
     ]
+
+
+def relapse_cohort_frames(
+    n_patients: int = 12,
+    n_days: int = 240,
+    seed: int = 0,
+    *,
+    horizons: tuple[int, ...] = (7, 14, 30),
+    signal: float = 1.0,
+    relapse_days: int = 14,
+    embedding_dims: int = 8,
+) -> dict[str, pd.DataFrame]:
+    """A synthetic cohort already turned into frames, with a prodrome before each onset.
+
+    Each patient has one to three relapse onsets. A latent signal ramps up over the 14 days
+    before an onset (scaled by ``signal``), stays high during the ``relapse_days`` relapse and
+    is otherwise noise; features carry it with noise: ``lex_*``, ``sent_*``, ``llm_perplexity``
+    (+ its 7-day trend) and ``llm_emb_000…``. Labels follow the data contract: ``y_h(t) = 1``
+    iff an onset falls in ``(t, t+h]``; days inside a relapse and days whose horizon runs past
+    the end of observation are NaN (excluded).
+
+    Returns:
+        ``features``, ``labels`` and ``latent`` (column ``latent``) indexed by
+        ``(patient_id, date)``, and ``onsets`` (columns ``patient_id``, ``onset``).
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days)
+    feature_parts, label_parts, latent_parts, onset_rows = [], [], [], []
+    for i in range(n_patients):
+        patient = f"p{i:03d}"
+        n_onsets = int(rng.integers(1, 4))
+        starts = np.sort(rng.choice(np.arange(40, n_days - 10), size=n_onsets, replace=False))
+        onsets = [int(s) for k, s in enumerate(starts) if k == 0 or s - starts[k - 1] > 45]
+        latent = rng.normal(scale=0.3, size=n_days)
+        in_relapse = np.zeros(n_days, dtype=bool)
+        for onset in onsets:
+            ramp = np.arange(max(0, onset - 14), onset)
+            latent[ramp] += signal * (1 - (onset - ramp) / 15) * 2
+            in_relapse[onset : onset + relapse_days] = True
+            latent[onset : onset + relapse_days] += signal * 2
+            onset_rows.append((patient, dates[onset]))
+        index = pd.MultiIndex.from_product([[patient], dates], names=list(FEATURE_INDEX))
+        base = rng.normal(size=4)
+        features = pd.DataFrame(
+            {
+                "lex_type_token_ratio": base[0] - 0.3 * latent + rng.normal(size=n_days),
+                "lex_words": 20 + 3 * base[1] - 2 * latent + rng.normal(scale=3, size=n_days),
+                "sent_polarity": base[2] - 0.4 * latent + rng.normal(size=n_days),
+                "llm_perplexity": 30 + 5 * base[3] + 4 * latent + rng.normal(scale=4, size=n_days),
+            },
+            index=index,
+        )
+        features["llm_perplexity_trend_7d"] = (
+            features["llm_perplexity"].diff().rolling(7, min_periods=1).mean().fillna(0)
+        )
+        direction = rng.normal(size=embedding_dims)
+        embeddings = rng.normal(size=(n_days, embedding_dims)) + np.outer(0.5 * latent, direction)
+        for d in range(embedding_dims):
+            features[f"llm_emb_{d:03d}"] = embeddings[:, d]
+        labels = pd.DataFrame(index=index)
+        for h in horizons:
+            y = np.zeros(n_days)
+            for onset in onsets:
+                y[max(0, onset - h) : onset] = 1
+            y[in_relapse] = np.nan
+            y[n_days - h :] = np.nan
+            labels[f"relapse_within_{h}d"] = y
+        feature_parts.append(features)
+        label_parts.append(labels)
+        latent_parts.append(pd.DataFrame({"latent": latent}, index=index))
+    return {
+        "features": pd.concat(feature_parts),
+        "labels": pd.concat(label_parts),
+        "latent": pd.concat(latent_parts),
+        "onsets": pd.DataFrame(onset_rows, columns=["patient_id", "onset"]),
+    }

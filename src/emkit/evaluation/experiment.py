@@ -1,0 +1,336 @@
+"""Out-of-fold forecasts and their scores, with patient-bootstrap intervals.
+
+Every forecaster is fitted once per split on the training rows only (anything learned from
+features, such as the PCA of MiniLLM embeddings, is fitted there too) and scored on the test
+rows it never saw. All forecasters and the oracle are scored on the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from emkit.baselines import label_column, proba_column
+from emkit.evaluation.bootstrap import Interval, patient_bootstrap
+from emkit.evaluation.metrics import (
+    auroc,
+    binary_metrics,
+    calibration_table,
+    event_onsets_from_labels,
+    event_sensitivity,
+)
+from emkit.evaluation.splits import Split
+from emkit.interfaces import Forecaster
+
+#: Prefix of raw MiniLLM embedding columns, reduced by a per-fold PCA.
+EMBEDDING_PREFIX = "llm_emb_"
+#: Prefix of the PCA components of the embeddings.
+PCA_PREFIX = "llm_pca_"
+#: Column of the prediction frame holding the oracle (the cohort's latent signal).
+ORACLE = "oracle"
+
+ForecasterFactory = Callable[[], Forecaster]
+
+
+@contextmanager
+def _progress(enabled: bool, total: int, description: str) -> Iterator[Callable[[], None]]:
+    """A rich progress bar (or nothing); yields ``advance()``."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)
+
+
+def embedding_columns(columns: Sequence[str]) -> list[str]:
+    """Raw embedding dimensions (``llm_emb_000`` …) among ``columns``, excluding drift."""
+    return [
+        c
+        for c in columns
+        if c.startswith(EMBEDDING_PREFIX) and c[len(EMBEDDING_PREFIX) :].isdigit()
+    ]
+
+
+def fold_features(features: pd.DataFrame, train: np.ndarray, n_components: int = 8) -> pd.DataFrame:
+    """Features for one fold: raw embeddings replaced by a PCA fitted on training rows only.
+
+    Frames without raw ``llm_emb_NNN`` columns are returned unchanged; existing
+    ``llm_pca_*`` columns are then dropped in favour of the per-fold ones.
+    """
+    from sklearn.decomposition import PCA
+
+    emb = embedding_columns([str(c) for c in features.columns])
+    if not emb:
+        return features
+    values = features[emb].to_numpy(dtype=float)
+    fit_rows = train & np.isfinite(values).all(axis=1)
+    k = min(n_components, len(emb), int(fit_rows.sum()))
+    rest = features.drop(
+        columns=emb + [c for c in features.columns if str(c).startswith(PCA_PREFIX)]
+    )
+    if k < 1:
+        return rest
+    pca = PCA(n_components=k, random_state=0).fit(values[fit_rows])
+    components = np.full((len(features), k), np.nan)
+    ok = np.isfinite(values).all(axis=1)
+    components[ok] = pca.transform(values[ok])
+    names = [f"{PCA_PREFIX}{i:02d}" for i in range(k)]
+    return pd.concat([rest, pd.DataFrame(components, index=features.index, columns=names)], axis=1)
+
+
+def out_of_fold_predictions(
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    factory: ForecasterFactory,
+    splits: Sequence[Split],
+    horizons: Sequence[int],
+    *,
+    progress: bool = False,
+    description: str = "fitting",
+) -> pd.DataFrame:
+    """Predictions for every test row of every split, from a model fitted on its train rows.
+
+    The model predicts from the test patients' days up to the end of the test block (history
+    is allowed as context; forecasters use no day after the one they predict), and only the test
+    rows are kept. Returns ``p_relapse_within_{h}d`` columns plus ``fold``.
+    """
+    labels = labels.reindex(features.index)
+    patients = features.index.get_level_values("patient_id").astype(str)
+    dates = pd.DatetimeIndex(features.index.get_level_values("date"))
+    parts = []
+    with _progress(progress, len(splits), description) as advance:
+        for split in splits:
+            frame = fold_features(features, split.train)
+            model = factory().fit(frame[split.train], labels[split.train], horizons)
+            test_patients = set(patients[split.test])
+            last = dates[split.test].max()
+            context = np.asarray(patients.isin(test_patients)) & np.asarray(dates <= last)
+            proba = model.predict_proba(frame[context])
+            keep = split.test[context]
+            part = proba[keep].copy()
+            part["fold"] = split.name
+            parts.append(part)
+            advance()
+    return pd.concat(parts).sort_index()
+
+
+@dataclass
+class Evaluation:
+    """Scores of several forecasters (and the oracle) on the same held-out rows.
+
+    Attributes:
+        horizons: Horizons in days.
+        scheme: ``"rolling"`` or ``"patients"``.
+        folds: Names of the splits.
+        predictions: Held-out rows: ``y_{h}`` labels, ``{model}|p_{h}`` probabilities,
+            ``oracle`` (latent signal, when known) and ``fold``.
+        scores: ``scores[h][model]`` → metric name → :class:`Interval` or value.
+        events: ``events[h][model]`` → per-event sensitivity summary.
+        calibration: ``calibration[h][model]`` → reliability table.
+        comparisons: ``comparisons[h]["{model}-prevalence"]`` → AUROC difference interval.
+    """
+
+    horizons: list[int]
+    scheme: str
+    folds: list[str]
+    predictions: pd.DataFrame
+    scores: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    events: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    calibration: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    comparisons: dict[int, dict[str, Interval]] = field(default_factory=dict)
+
+    @property
+    def models(self) -> list[str]:
+        """Names of the evaluated forecasters, in the order given."""
+        seen: list[str] = []
+        for column in self.predictions.columns:
+            if "|" in str(column):
+                name = str(column).split("|", 1)[0]
+                if name not in seen:
+                    seen.append(name)
+        return seen
+
+    def best(self, horizon: int) -> str:
+        """The forecaster with the highest AUROC at ``horizon``."""
+        table = self.scores[horizon]
+        models = [m for m in self.models if m in table]
+        return max(models, key=lambda m: _finite(table[m]["auroc"].estimate))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (no per-row predictions)."""
+
+        def value(v: Any) -> Any:
+            if isinstance(v, Interval):
+                return {k: _json_float(x) for k, x in v.to_dict().items()}
+            if isinstance(v, float):
+                return _json_float(v)
+            if isinstance(v, list):
+                return [value(x) for x in v]
+            if isinstance(v, dict):
+                return {str(k): value(x) for k, x in v.items()}
+            return v
+
+        return {
+            "horizons": self.horizons,
+            "scheme": self.scheme,
+            "folds": self.folds,
+            "rows": len(self.predictions),
+            "patients": int(self.predictions.index.get_level_values("patient_id").nunique()),
+            "models": self.models,
+            "best": {str(h): self.best(h) for h in self.horizons},
+            "scores": value(self.scores),
+            "events": value(self.events),
+            "comparisons": value(self.comparisons),
+            "calibration": {
+                str(h): {m: t.to_dict(orient="list") for m, t in tables.items()}
+                for h, tables in self.calibration.items()
+            },
+        }
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else -math.inf
+
+
+def _json_float(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def prediction_column(model: str, horizon: int) -> str:
+    """Column of the prediction frame for ``model`` at ``horizon``."""
+    return f"{model}|{proba_column(horizon)}"
+
+
+def evaluate(
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    forecasters: dict[str, ForecasterFactory],
+    splits: Sequence[Split],
+    horizons: Sequence[int],
+    *,
+    scheme: str = "rolling",
+    latent: pd.Series | None = None,
+    onsets: pd.DataFrame | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    false_alarms_per_month: float = 1.0,
+    progress: bool = False,
+) -> Evaluation:
+    """Fit each forecaster on the same splits and score the held-out predictions.
+
+    Args:
+        features: Per-day features indexed by ``(patient_id, date)``.
+        labels: ``relapse_within_{h}d`` columns on the same index (NaN = excluded day).
+        forecasters: Display name → factory of an unfitted forecaster.
+        splits: Folds from :mod:`emkit.evaluation.splits`.
+        horizons: Horizons in days.
+        scheme: Name of the split scheme, for the record.
+        latent: The cohort's latent relapse signal per day (``latent.parquet``), scored as the
+            oracle beside every model.
+        onsets: ``patient_id``/``onset`` table; inferred from the labels when omitted.
+        n_boot: Patient-bootstrap draws for the intervals.
+        seed: Seed of the bootstrap.
+        false_alarms_per_month: Alarm budget for the per-event sensitivity.
+        progress: Show a progress bar.
+    """
+    horizons = sorted(int(h) for h in horizons)
+    frames = []
+    for name, factory in forecasters.items():
+        proba = out_of_fold_predictions(
+            features, labels, factory, splits, horizons, progress=progress, description=name
+        )
+        fold = proba.pop("fold")
+        proba.columns = [f"{name}|{c}" for c in proba.columns]
+        frames.append(proba)
+    predictions = pd.concat(frames, axis=1)
+    predictions["fold"] = fold
+    aligned = labels.reindex(predictions.index)
+    for h in horizons:
+        predictions[f"y_{h}"] = aligned[label_column(h)]
+    if latent is not None:
+        predictions[ORACLE] = latent.reindex(predictions.index).to_numpy(dtype=float)
+    result = Evaluation(horizons, scheme, [s.name for s in splits], predictions)
+    names = list(forecasters)
+    for h in horizons:
+        rows = predictions[predictions[f"y_{h}"].notna()]
+        stats = _statistics(names, h, latent is not None)
+        intervals = patient_bootstrap(rows, stats, n_boot=n_boot, seed=seed)
+        table: dict[str, dict[str, Any]] = {}
+        for model in [*names, *([ORACLE] if latent is not None else [])]:
+            plain = binary_metrics(
+                rows[f"y_{h}"].to_numpy(),
+                rows[ORACLE if model == ORACLE else prediction_column(model, h)]
+                .fillna(0)
+                .to_numpy(),
+            )
+            entry: dict[str, Any] = {
+                "auroc": intervals[f"{model}/auroc"],
+                "prevalence": plain["prevalence"],
+                "n": plain["n"],
+                "positives": plain["positives"],
+            }
+            if model != ORACLE:
+                entry["auprc"] = intervals[f"{model}/auprc"]
+                entry["brier"] = intervals[f"{model}/brier"]
+            table[model] = entry
+        result.scores[h] = table
+        result.comparisons[h] = {
+            key.removeprefix("diff/"): iv
+            for key, iv in intervals.items()
+            if key.startswith("diff/")
+        }
+        event_table = (
+            onsets if onsets is not None else event_onsets_from_labels(aligned[label_column(h)])
+        )
+        result.events[h] = {
+            m: event_sensitivity(
+                rows[prediction_column(m, h)],
+                rows[f"y_{h}"],
+                event_table,
+                h,
+                false_alarms_per_month,
+            )
+            for m in names
+        }
+        result.calibration[h] = {
+            m: calibration_table(
+                rows[f"y_{h}"].to_numpy(), rows[prediction_column(m, h)].to_numpy()
+            )
+            for m in names
+        }
+    return result
+
+
+def _statistics(
+    names: Sequence[str], horizon: int, with_oracle: bool
+) -> Callable[[pd.DataFrame], dict[str, float]]:
+    """The per-draw statistics: AUROC/AUPRC/Brier per model, oracle AUROC, paired differences."""
+
+    def compute(rows: pd.DataFrame) -> dict[str, float]:
+        y = rows[f"y_{horizon}"].to_numpy()
+        out: dict[str, float] = {}
+        for model in names:
+            m = binary_metrics(y, rows[prediction_column(model, horizon)].to_numpy())
+            out[f"{model}/auroc"] = m["auroc"]
+            out[f"{model}/auprc"] = m["auprc"]
+            out[f"{model}/brier"] = m["brier"]
+        if with_oracle:
+            out[f"{ORACLE}/auroc"] = auroc(y, rows[ORACLE].fillna(rows[ORACLE].median()).to_numpy())
+        if "prevalence" in names:
+            for model in names:
+                if model != "prevalence":
+                    out[f"diff/{model}-prevalence"] = (
+                        out[f"{model}/auroc"] - out["prevalence/auroc"]
+                    )
+        return out
+
+    return compute

@@ -1,0 +1,168 @@
+"""Baselines and evaluation: leakage, safe persistence, ablation, analyses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import emkit
+from emkit.baselines import GBMForecaster, LogisticForecaster, rolling_design
+from emkit.evaluation import analyses
+from emkit.evaluation.ablation import experiment_columns, run_ablation
+from emkit.evaluation.experiment import evaluate, fold_features
+from emkit.evaluation.splits import make_splits
+from emkit.evaluation.study import factories
+from emkit.testing.forecasters import relapse_cohort_frames
+
+HORIZONS = (7, 14)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return relapse_cohort_frames(n_patients=10, n_days=200, seed=0, horizons=HORIZONS)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cut=st.integers(5, 55), seed=st.integers(0, 100))
+def test_rolling_design_uses_no_later_day(cut, seed):
+    cohort = relapse_cohort_frames(n_patients=2, n_days=60, seed=seed, horizons=(7,))
+    features = cohort["features"][["lex_words", "llm_perplexity"]]
+    changed = features.copy()
+    later = changed.index.get_level_values("date") >= pd.Timestamp("2024-01-01") + pd.Timedelta(
+        days=cut
+    )
+    changed.loc[later] = 1e6
+    before = rolling_design(features, [7, 28])[~later]
+    after = rolling_design(changed, [7, 28])[~later]
+    pd.testing.assert_frame_equal(before, after)
+
+
+@pytest.mark.parametrize("name", ["prevalence", "logistic", "gbm"])
+def test_forecasts_for_day_t_ignore_days_after_t(cohort, name):
+    features, labels = cohort["features"], cohort["labels"]
+    model = emkit.get_forecaster(name).fit(features, labels, HORIZONS)
+    dates = features.index.get_level_values("date")
+    later = dates > pd.Timestamp("2024-05-01")
+    changed = features.copy()
+    changed.loc[later] = np.random.default_rng(0).normal(size=changed.loc[later].shape) * 10
+    pd.testing.assert_frame_equal(
+        model.predict_proba(features)[~later], model.predict_proba(changed)[~later]
+    )
+
+
+def test_shuffled_labels_give_chance_auroc_within_its_interval(cohort):
+    features, labels = cohort["features"], cohort["labels"]
+    rng = np.random.default_rng(1)
+    shuffled = labels.copy()
+    shuffled[:] = labels.to_numpy()[rng.permutation(len(labels))]
+    splits = make_splits(features.index, "rolling", horizons=HORIZONS, n_folds=2)
+    result = evaluate(features, shuffled, factories(["logistic"]), splits, HORIZONS, n_boot=60)
+    for h in HORIZONS:
+        interval = result.scores[h]["logistic"]["auroc"]
+        assert interval.low <= 0.5 <= interval.high, (h, interval)
+        assert abs(interval.estimate - 0.5) < 0.1
+
+
+def test_evaluation_beats_prevalence_and_reports_the_oracle(cohort):
+    features, labels = cohort["features"], cohort["labels"]
+    splits = make_splits(features.index, "rolling", horizons=HORIZONS, n_folds=2)
+    result = evaluate(
+        features,
+        labels,
+        factories(["prevalence", "logistic"]),
+        splits,
+        HORIZONS,
+        latent=cohort["latent"]["latent"],
+        onsets=cohort["onsets"],
+        n_boot=60,
+    )
+    for h in HORIZONS:
+        assert result.best(h) == "logistic"
+        assert result.comparisons[h]["logistic-prevalence"].low > 0
+        oracle = result.scores[h]["oracle"]["auroc"].estimate
+        assert oracle >= result.scores[h]["logistic"]["auroc"].estimate - 0.02
+        assert result.events[h]["logistic"]["events"] > 0
+    record = result.to_dict()
+    assert record["best"] == {"7": "logistic", "14": "logistic"}
+
+
+def test_fold_pca_is_fitted_on_training_rows_only(cohort):
+    features = cohort["features"]
+    train = np.asarray(features.index.get_level_values("date") < pd.Timestamp("2024-04-01"))
+    frame = fold_features(features, train, n_components=3)
+    assert [c for c in frame.columns if c.startswith("llm_pca_")] == [
+        "llm_pca_00",
+        "llm_pca_01",
+        "llm_pca_02",
+    ]
+    assert not [c for c in frame.columns if c.startswith("llm_emb_0")]
+    changed = features.copy()
+    changed.loc[~train, "llm_emb_000"] += 100.0  # test rows must not move the PCA basis
+    again = fold_features(changed, train, n_components=3)
+    pd.testing.assert_frame_equal(frame[train], again[train])
+
+
+def test_ablation_runs_the_four_experiments(cohort):
+    features, labels = cohort["features"], cohort["labels"]
+    groups = experiment_columns(list(features.columns))
+    assert list(groups) == [
+        "1 lexical + sentiment",
+        "2 + MiniLLM embeddings (PCA)",
+        "3 + perplexity and trend",
+        "4 full",
+    ]
+    splits = make_splits(features.index, "rolling", horizons=(14,), n_folds=2)
+    table = run_ablation(
+        features, labels, factories(["logistic"])["logistic"], splits, (14,), n_boot=20
+    )
+    assert list(table["experiment"]) == list(groups)
+    assert (table["auroc_14d"] > 0.5).all()
+
+
+def test_event_locked_perplexity_rises_before_onset(cohort):
+    matrix = analyses.event_locked_matrix(cohort["features"], "llm_perplexity", cohort["onsets"])
+    curve = analyses.event_locked_curve(matrix)
+    assert list(curve["offset"])[:1] == [-30]
+    assert list(curve["offset"])[-1:] == [7]
+    test = analyses.rise_test(matrix)
+    assert test["mean_rise_sd"] > 0
+    assert test["p_value"] < 0.05
+
+
+def test_no_rise_in_pure_noise():
+    cohort = relapse_cohort_frames(n_patients=10, n_days=200, seed=4, signal=0.0)
+    matrix = analyses.event_locked_matrix(cohort["features"], "llm_perplexity", cohort["onsets"])
+    assert analyses.rise_test(matrix)["p_value"] > 0.01
+
+
+@pytest.mark.parametrize("cls", [LogisticForecaster, GBMForecaster])
+def test_importances_rank_the_signal_above_noise(cohort, cls):
+    features, labels = cohort["features"], cohort["labels"]
+    features = features.assign(pure_noise=np.random.default_rng(0).normal(size=len(features)))
+    model = cls().fit(features, labels, (14,))
+    shap_values = analyses.shap_importance(model, features, 14)
+    permutation = analyses.permutation_importance(model, features, labels, 14, n_repeats=1)
+    for importance in (shap_values, permutation, model.feature_importance()):
+        signal = importance[["llm_perplexity", "llm_perplexity_trend_7d", "lex_words"]]
+        assert signal.max() > importance["pure_noise"]
+        assert importance.idxmax() != "pure_noise"
+        assert set(importance.index) <= set(features.columns)
+
+
+def test_saved_model_rejects_foreign_types(tmp_path, cohort):
+    import skops.io as sio
+
+    path = tmp_path / "model.skops"
+    path.write_bytes(sio.dumps({"name": "logistic", "payload": pd.Timestamp("2024-01-01")}))
+    with pytest.raises(emkit.EmkitError, match="untrusted"):
+        LogisticForecaster.load(path)
+
+
+def test_loading_a_model_of_another_kind_fails(tmp_path, cohort):
+    model = LogisticForecaster().fit(cohort["features"], cohort["labels"], (7,))
+    model.save(tmp_path / "m")
+    with pytest.raises(emkit.EmkitError, match="not 'gbm'"):
+        GBMForecaster.load(tmp_path / "m")
