@@ -278,30 +278,8 @@ class PeftTrainer(medcards.Trainer):
         )
         with _known_deprecations():
             model = get_peft_model(model, lora)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        with _known_deprecations():
-            trainer = SFTTrainer(
-                model=model,
-                args=_sft_config(opts, output_dir, cuda),
-                train_dataset=train_set,
-                processing_class=tokenizer,
-                callbacks=[_progress_callback(opts.max_steps, opts.progress)],
-            )
-            _quiet(trainer)
-            started = time.perf_counter()
-            result = trainer.train()
-        seconds = time.perf_counter() - started
-        adapter_dir = output_dir / "adapter"
-        model.save_pretrained(str(adapter_dir))
-        tokenizer.save_pretrained(str(adapter_dir))
-        metrics = _write_logs(output_dir, trainer.state.log_history)
-        metrics.update(
-            train_loss=float(result.training_loss),
-            steps=float(trainer.state.global_step),
-            train_seconds=seconds,
-            examples=float(len(train_set)),
-        )
-        final = adapter_dir
+        args = _sft_config(opts, output_dir, cuda)
+        final, metrics = _run_sft(SFTTrainer, model, tokenizer, args, train_set, opts, output_dir)
         if opts.merge:
             merged = model.merge_and_unload()
             final = output_dir / "merged"
@@ -370,31 +348,48 @@ class UnslothTrainer(medcards.Trainer):
         )
         train_set = _text_dataset(dataset, tokenizer)
         args = _sft_config(opts, output_dir, cuda=True, optim=opts.optim)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        with _known_deprecations():
-            trainer = SFTTrainer(
-                model=model,
-                args=args,
-                train_dataset=train_set,
-                processing_class=tokenizer,
-                callbacks=[_progress_callback(opts.max_steps, opts.progress)],
-            )
-            _quiet(trainer)
-            started = time.perf_counter()
-            result = trainer.train()
-        seconds = time.perf_counter() - started
-        adapter_dir = output_dir / "adapter"
-        model.save_pretrained(str(adapter_dir))
-        tokenizer.save_pretrained(str(adapter_dir))
-        metrics = _write_logs(output_dir, trainer.state.log_history)
-        metrics.update(
-            train_loss=float(result.training_loss),
-            steps=float(trainer.state.global_step),
-            train_seconds=seconds,
-            examples=float(len(train_set)),
-        )
-        final = adapter_dir
+        final, metrics = _run_sft(SFTTrainer, model, tokenizer, args, train_set, opts, output_dir)
         if opts.merge:
             final = output_dir / "merged"
             model.save_pretrained_merged(str(final), tokenizer, save_method="merged_16bit")
         return medcards.TrainResult(output_dir=final, metrics=metrics)
+
+
+def _run_sft(
+    sft_trainer: Any,
+    model: Any,
+    tokenizer: Any,
+    args: Any,
+    train_set: Any,
+    opts: LoraOptions,
+    output_dir: Path,
+) -> tuple[Path, dict[str, float]]:
+    """Run trl's SFT loop, save the adapter, and return its folder and the training metrics.
+
+    ``sft_trainer`` is trl's ``SFTTrainer`` class, imported by the caller (unsloth must patch
+    trl before it is imported).
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with _known_deprecations():
+        trainer = sft_trainer(
+            model=model,
+            args=args,
+            train_dataset=train_set,
+            processing_class=tokenizer,
+            callbacks=[_progress_callback(opts.max_steps, opts.progress)],
+        )
+        _quiet(trainer)
+        started = time.perf_counter()
+        result = trainer.train()
+    seconds = time.perf_counter() - started
+    adapter_dir = output_dir / "adapter"
+    model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    metrics = _write_logs(output_dir, trainer.state.log_history)
+    metrics.update(
+        train_loss=float(result.training_loss),
+        steps=float(trainer.state.global_step),
+        train_seconds=seconds,
+        examples=float(len(train_set)),
+    )
+    return adapter_dir, metrics
