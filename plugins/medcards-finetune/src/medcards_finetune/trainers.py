@@ -278,7 +278,8 @@ class PeftTrainer(medcards.Trainer):
         )
         with _known_deprecations():
             model = get_peft_model(model, lora)
-        args = _sft_config(opts, output_dir, cuda)
+        with _known_deprecations():
+            args = _sft_config(opts, output_dir, cuda)
         final, metrics = _run_sft(SFTTrainer, model, tokenizer, args, train_set, opts, output_dir)
         if opts.merge:
             merged = model.merge_and_unload()
@@ -347,7 +348,8 @@ class UnslothTrainer(medcards.Trainer):
             loftq_config=None,
         )
         train_set = _text_dataset(dataset, tokenizer)
-        args = _sft_config(opts, output_dir, cuda=True, optim=opts.optim)
+        with _known_deprecations():
+            args = _sft_config(opts, output_dir, cuda=True, optim=opts.optim)
         final, metrics = _run_sft(SFTTrainer, model, tokenizer, args, train_set, opts, output_dir)
         if opts.merge:
             final = output_dir / "merged"
