@@ -64,6 +64,15 @@ def prepare(
             patients, wanted, recovery, progress=lambda _p: progress.advance(task)
         )
     atomic_write_bytes(out, labels.to_parquet())
+    per_horizon: dict[str, dict[str, object]] = {}
+    for h in wanted:
+        label = labels[label_column(h)]
+        reasons = labels[reason_column(h)].value_counts().to_dict()
+        per_horizon[str(h)] = {
+            "positive": int((label == 1.0).sum()),
+            "negative": int((label == 0.0).sum()),
+            "excluded": {str(k): int(v) for k, v in reasons.items()},
+        }
     summary: dict[str, object] = {
         "cohort": str(cohort),
         "out": str(out),
@@ -71,16 +80,8 @@ def prepare(
         "rows": len(labels),
         "recovery_days": recovery,
         "days_with_messages": int((labels["n_messages"] > 0).sum()),
-        "horizons": {},
+        "horizons": per_horizon,
     }
-    for h in wanted:
-        label = labels[label_column(h)]
-        reasons = labels[reason_column(h)].value_counts().to_dict()
-        summary["horizons"][str(h)] = {  # type: ignore[index]
-            "positive": int((label == 1.0).sum()),
-            "negative": int((label == 0.0).sum()),
-            "excluded": {str(k): int(v) for k, v in reasons.items()},
-        }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -88,9 +89,9 @@ def prepare(
         f"{summary['rows']} patient-days of {summary['patients']} patients -> {out}",
         highlight=False,
     )
-    for h, counts in summary["horizons"].items():  # type: ignore[attr-defined]
+    for horizon, counts in per_horizon.items():
         console.print(
-            f"  {h:>3} d: {counts['positive']} positive, {counts['negative']} negative, "
+            f"  {horizon:>3} d: {counts['positive']} positive, {counts['negative']} negative, "
             f"excluded {counts['excluded']}",
             highlight=False,
         )
