@@ -9,6 +9,7 @@ llama.cpp (and the ``llamacpp`` backend) can serve the file directly.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import math
@@ -209,70 +210,64 @@ def convert_to_gguf(model_dir: Path, out_path: Path, *, name: str | None = None)
         )
     tok = _tokenizer_metadata(model_dir)
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=out_path.name, suffix=".part", dir=out_path.parent)
-    os.close(fd)
-    writer = gguf.GGUFWriter(tmp_name, gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.LLAMA])
-    try:
-        writer.add_name(name or model_dir.name)
-        writer.add_context_length(int(config.get("max_position_embeddings", 2048)))
-        writer.add_embedding_length(hidden)
-        writer.add_block_count(n_layers)
-        writer.add_feed_forward_length(int(config["intermediate_size"]))
-        writer.add_head_count(n_head)
-        writer.add_head_count_kv(n_kv)
-        writer.add_rope_dimension_count(head_dim)
-        writer.add_key_length(head_dim)
-        writer.add_value_length(head_dim)
-        writer.add_rope_freq_base(rope_theta)
-        writer.add_layer_norm_rms_eps(float(config.get("rms_norm_eps", 1e-5)))
-        writer.add_vocab_size(len(tok["tokens"]))
-        writer.add_file_type(int(gguf.LlamaFileType.MOSTLY_F16))
-        writer.add_tokenizer_model("gpt2")
-        writer.add_tokenizer_pre(tok["pre"])
-        writer.add_token_list(tok["tokens"])
-        writer.add_token_types(tok["types"])
-        writer.add_token_merges(tok["merges"])
-        for key, adder in (
-            ("bos", writer.add_bos_token_id),
-            ("eos", writer.add_eos_token_id),
-            ("pad", writer.add_pad_token_id),
-        ):
-            if tok[key] is not None:
-                adder(int(tok[key]))
-        writer.add_add_bos_token(tok["add_bos"])
-        if tok["chat_template"]:
-            writer.add_chat_template(tok["chat_template"])
+    with _staged(out_path) as tmp_name:
+        writer = gguf.GGUFWriter(tmp_name, gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.LLAMA])
+        try:
+            writer.add_name(name or model_dir.name)
+            writer.add_context_length(int(config.get("max_position_embeddings", 2048)))
+            writer.add_embedding_length(hidden)
+            writer.add_block_count(n_layers)
+            writer.add_feed_forward_length(int(config["intermediate_size"]))
+            writer.add_head_count(n_head)
+            writer.add_head_count_kv(n_kv)
+            writer.add_rope_dimension_count(head_dim)
+            writer.add_key_length(head_dim)
+            writer.add_value_length(head_dim)
+            writer.add_rope_freq_base(rope_theta)
+            writer.add_layer_norm_rms_eps(float(config.get("rms_norm_eps", 1e-5)))
+            writer.add_vocab_size(len(tok["tokens"]))
+            writer.add_file_type(int(gguf.LlamaFileType.MOSTLY_F16))
+            writer.add_tokenizer_model("gpt2")
+            writer.add_tokenizer_pre(tok["pre"])
+            writer.add_token_list(tok["tokens"])
+            writer.add_token_types(tok["types"])
+            writer.add_token_merges(tok["merges"])
+            for key, adder in (
+                ("bos", writer.add_bos_token_id),
+                ("eos", writer.add_eos_token_id),
+                ("pad", writer.add_pad_token_id),
+            ):
+                if tok[key] is not None:
+                    adder(int(tok[key]))
+            writer.add_add_bos_token(tok["add_bos"])
+            if tok["chat_template"]:
+                writer.add_chat_template(tok["chat_template"])
 
-        name_map = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_layers)
-        if rope_type == "llama3":
-            writer.add_tensor("rope_freqs.weight", _llama3_rope_factors(config, rope, head_dim))
-        seen_output = False
-        for hf_name, data in _iter_tensors(model_dir):
-            if hf_name.endswith("rotary_emb.inv_freq"):
-                continue  # recomputed by llama.cpp from rope_freq_base
-            if hf_name.endswith("q_proj.weight"):
-                data = permute_for_rope(data, n_head)
-            elif hf_name.endswith("k_proj.weight"):
-                data = permute_for_rope(data, n_kv)
-            new_name = name_map.get_name(hf_name, try_suffixes=(".weight", ".bias"))
-            if new_name is None:
-                raise ExportError(f"{model_dir}: tensor {hf_name!r} has no GGUF name for llama")
-            seen_output = seen_output or new_name == "output.weight"
-            dtype = np.float32 if data.ndim == 1 else np.float16
-            writer.add_tensor(new_name, data.astype(dtype))
-        if not seen_output and not config.get("tie_word_embeddings", False):
-            raise ExportError(f"{model_dir}: no lm_head weights and embeddings are not tied")
-        # Tied embeddings need nothing more: llama.cpp reuses token_embd as the output matrix.
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file(progress=False)
-        writer.close()
-        os.replace(tmp_name, out_path)
-    except BaseException:
-        writer.close()
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+            name_map = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_layers)
+            if rope_type == "llama3":
+                writer.add_tensor("rope_freqs.weight", _llama3_rope_factors(config, rope, head_dim))
+            seen_output = False
+            for hf_name, data in _iter_tensors(model_dir):
+                if hf_name.endswith("rotary_emb.inv_freq"):
+                    continue  # recomputed by llama.cpp from rope_freq_base
+                if hf_name.endswith("q_proj.weight"):
+                    data = permute_for_rope(data, n_head)
+                elif hf_name.endswith("k_proj.weight"):
+                    data = permute_for_rope(data, n_kv)
+                new_name = name_map.get_name(hf_name, try_suffixes=(".weight", ".bias"))
+                if new_name is None:
+                    raise ExportError(f"{model_dir}: tensor {hf_name!r} has no GGUF name for llama")
+                seen_output = seen_output or new_name == "output.weight"
+                dtype = np.float32 if data.ndim == 1 else np.float16
+                writer.add_tensor(new_name, data.astype(dtype))
+            if not seen_output and not config.get("tie_word_embeddings", False):
+                raise ExportError(f"{model_dir}: no lm_head weights and embeddings are not tied")
+            # Tied embeddings need nothing more: llama.cpp reuses token_embd as the output matrix.
+            writer.write_header_to_file()
+            writer.write_kv_data_to_file()
+            writer.write_tensors_to_file(progress=False)
+        finally:
+            writer.close()
     return out_path
 
 
@@ -300,10 +295,7 @@ def quantize_gguf(src: Path, dst: Path, quantization: Quantization, *, threads: 
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, _FTYPES[quantization])
     params.nthread = threads
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=dst.name, suffix=".part", dir=dst.parent)
-    os.close(fd)
-    try:
+    with _staged(dst) as tmp_name:
         status = llama_cpp.llama_model_quantize(
             str(src).encode(), tmp_name.encode(), ctypes.byref(params)
         )
@@ -311,7 +303,25 @@ def quantize_gguf(src: Path, dst: Path, quantization: Quantization, *, threads: 
             raise ExportError(
                 f"llama.cpp could not quantize {src} to {quantization} (code {status})"
             )
+    return dst
+
+
+@contextlib.contextmanager
+def _staged(dst: Path) -> Iterator[str]:
+    """A temporary file beside ``dst`` that replaces it only if the block succeeds.
+
+    Writers that need a path (GGUFWriter, llama.cpp's quantizer) write there, so an interrupted
+    export never leaves a truncated model under the final name.
+    """
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=dst.name, suffix=".part", dir=dst.parent)
+    os.close(fd)
+    mask = os.umask(0)
+    os.umask(mask)
+    # mkstemp creates the file owner-only; give the model the mode a plain open() would.
+    os.chmod(tmp_name, 0o666 & ~mask)
+    try:
+        yield tmp_name
         os.replace(tmp_name, dst)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
-    return dst
