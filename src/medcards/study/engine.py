@@ -327,25 +327,7 @@ class StudyEngine:
             context = record.get("context") or ""
             modulo = (record.get("modulo") or "").strip()
             rows.append((title, context, modulo, priority, day.isoformat(), _ts(now)))
-        titles = [r[0] for r in rows]
-        try:
-            with transaction(self.conn):
-                self.conn.executemany(
-                    "INSERT INTO topics (title, context, modulo, priority, date_assigned,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-        except sqlite3.IntegrityError:
-            existing = {
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT title FROM topics WHERE title IN ({','.join('?' * len(titles))})",
-                    titles,
-                )
-            }
-            dupes = sorted(existing) or sorted({t for t in titles if titles.count(t) > 1})
-            raise StudyError(f"{path}: topic(s) already exist or repeat: {dupes}") from None
-        return [self.topic(t) for t in titles]
+        return self._insert_topics(rows, path)
 
     def import_topics_jsonl(
         self,
@@ -371,6 +353,14 @@ class StudyEngine:
             (t.title, t.context, t.modulo, len(topics) - i, day, _ts(now))
             for i, t in enumerate(topics)
         ]
+        return self._insert_topics(rows, path)
+
+    def _insert_topics(self, rows: Sequence[tuple[Any, ...]], path: str | Path) -> list[Topic]:
+        """Insert topic rows (title, context, modulo, priority, date_assigned, created_at).
+
+        All or nothing: a title already stored or repeated in ``rows`` rolls the whole batch back.
+        """
+        titles = [r[0] for r in rows]
         try:
             with transaction(self.conn):
                 self.conn.executemany(
@@ -379,10 +369,16 @@ class StudyEngine:
                     rows,
                 )
         except sqlite3.IntegrityError:
-            titles = [r[0] for r in rows]
-            existing = sorted(t.title for t in self.topics() if t.title in set(titles))
-            raise StudyError(f"{path}: topic(s) already exist or repeat: {existing}") from None
-        return [self.topic(r[0]) for r in rows]
+            existing = {
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT title FROM topics WHERE title IN ({','.join('?' * len(titles))})",
+                    titles,
+                )
+            }
+            dupes = sorted(existing) or sorted({t for t in titles if titles.count(t) > 1})
+            raise StudyError(f"{path}: topic(s) already exist or repeat: {dupes}") from None
+        return [self.topic(t) for t in titles]
 
     def topic(self, key: int | str) -> Topic:
         """The topic with id or title ``key``.
