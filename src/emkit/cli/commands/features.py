@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,22 +17,9 @@ def parse_extractor_options(extractors: list[str], options: list[str]) -> dict[s
         EmkitError: an option not written ``extractor.key=value`` or naming an extractor that was
             not selected.
     """
-    parsed: dict[str, dict[str, Any]] = {name: {} for name in extractors}
-    for item in options:
-        head, sep, raw = item.partition("=")
-        name, dot, key = head.partition(".")
-        if not sep or not dot or not key:
-            raise EmkitError(f"--option {item!r}: write it as EXTRACTOR.OPTION=VALUE")
-        if name not in parsed:
-            raise EmkitError(
-                f"--option {item!r}: extractor {name!r} is not selected (selected: {extractors})"
-            )
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        parsed[name][key] = value
-    return parsed
+    from emkit.cli.commands.train import parse_options
+
+    return parse_options(extractors, options, kind="extractor")
 
 
 def features_command(

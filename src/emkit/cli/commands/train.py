@@ -17,8 +17,12 @@ MANIFEST = "forecaster.json"
 MODEL_FILE = "model"
 
 
-def parse_options(names: list[str], options: list[str]) -> dict[str, dict[str, Any]]:
+def parse_options(
+    names: list[str], options: list[str], kind: str = "forecaster"
+) -> dict[str, dict[str, Any]]:
     """``["gbm.max_iter=50"]`` → ``{"gbm": {"max_iter": 50}}`` (JSON values, else text).
+
+    ``kind`` names what the options configure ("forecaster", "extractor") in error messages.
 
     Raises:
         EmkitError: an option not written ``NAME.KEY=VALUE`` or for a name not selected.
@@ -28,9 +32,11 @@ def parse_options(names: list[str], options: list[str]) -> dict[str, dict[str, A
         head, sep, raw = item.partition("=")
         name, dot, key = head.partition(".")
         if not sep or not dot or not key:
-            raise EmkitError(f"--option {item!r}: write it as FORECASTER.OPTION=VALUE")
+            raise EmkitError(f"--option {item!r}: write it as {kind.upper()}.OPTION=VALUE")
         if name not in parsed:
-            raise EmkitError(f"--option {item!r}: {name!r} is not selected (selected: {names})")
+            raise EmkitError(
+                f"--option {item!r}: {kind} {name!r} is not selected (selected: {names})"
+            )
         try:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
