@@ -33,6 +33,7 @@ import pandas as pd
 from pydantic import Field
 
 from _sdk import atomic_write_bytes
+from _sdk.sqlite import transaction
 from emkit.errors import EmkitError
 from emkit.interfaces import FeatureStore
 from emkit.models import FEATURE_INDEX
@@ -161,13 +162,8 @@ class SQLiteFeatureStore(FeatureStore):
         """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls everything back."""
         conn = self._connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         finally:
             conn.close()
 

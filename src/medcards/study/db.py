@@ -20,11 +20,10 @@ together with the version bump, so a database is never left half-migrated. The j
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
+from _sdk.sqlite import transaction
 from medcards.errors import MedcardsError
 
 
@@ -186,18 +185,6 @@ def _check_tables(conn: sqlite3.Connection, label: str) -> None:
         raise StudyDatabaseError(
             f"study database {label} lacks table(s) {sorted(missing)}: not a medcards database"
         )
-
-
-@contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``); rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def integrity_errors(conn: sqlite3.Connection) -> list[str]:

@@ -24,11 +24,12 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from _sdk.sqlite import transaction
 from medcards.cards import Card
 from medcards.errors import CardRejected
 from medcards.interfaces import CardGenerator, Scheduler
 from medcards.models import CardKind, CardRequest, Rating, SchedulerState
-from medcards.study.db import StudyError, connect, transaction
+from medcards.study.db import StudyError, connect
 
 _DAY = 86_400.0
 CARD_ADAPTER: TypeAdapter[Card] = TypeAdapter(Annotated[Card, Field(discriminator="kind")])

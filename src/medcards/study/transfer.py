@@ -17,9 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from _sdk import atomic_write_text
+from _sdk.sqlite import transaction
 from medcards.cards import Card
 from medcards.models import CardKind, ExportResult, SchedulerState
-from medcards.study.db import StudyError, transaction
+from medcards.study.db import StudyError
 from medcards.study.engine import CARD_ADAPTER, StudyEngine
 
 _DAY = 86_400.0
