@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 EDITABLES := -e '.[dev]' $(foreach p,$(PLUGIN_DIRS),-e '$(p)[test]') -e examples/plugin-template
 OUT ?= out
-# `make demo FULL=1`: the full-size pipelines (50 patients x 365 days, an LLM request per topic).
-DEMO_FLAGS := $(if $(FULL),--full,)
+# emkit's demo runs the default cohort (50 patients x 365 days); `make demo QUICK=1` a small one.
+# `make demo FULL=1`: medcards at full size (120 days, an LLM request per topic).
+EMKIT_DEMO_FLAGS := $(if $(QUICK),--quick,)
+MEDCARDS_DEMO_FLAGS := $(if $(FULL),--full,)
 LINT_PATHS := src tests examples $(wildcard plugins bench)
 
 .PHONY: install demo test lint docs bench clean
@@ -26,8 +28,8 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/plugin-te
 
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
-	EMKIT_DEMO_OUT=$(OUT)/emkit $(BIN)/python examples/emkit_pipeline.py $(DEMO_FLAGS)
-	$(BIN)/python examples/medcards_pipeline.py $(DEMO_FLAGS) --out $(OUT)/medcards
+	EMKIT_DEMO_OUT=$(OUT)/emkit $(BIN)/python examples/emkit_pipeline.py $(EMKIT_DEMO_FLAGS)
+	$(BIN)/python examples/medcards_pipeline.py $(MEDCARDS_DEMO_FLAGS) --out $(OUT)/medcards
 	$(BIN)/emkit plugins --all
 	$(BIN)/medcards plugins --all
 

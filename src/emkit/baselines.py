@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, PositiveInt
 
 from _sdk import atomic_write_bytes, atomic_write_text
 from emkit.errors import EmkitError
@@ -74,6 +74,11 @@ class PrevalenceForecaster(Forecaster):
             self.cohort_rate_[h] = cohort
             self.patient_rate_[h] = {str(p): float(r) for p, r in rates.items()}
         return self
+
+    @property
+    def lookback(self) -> int:
+        """No earlier rows: the rate depends on the patient only."""
+        return 0
 
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
         """The fitted rate of each row's patient, per horizon."""
@@ -160,8 +165,8 @@ class _SklearnForecaster(Forecaster):
     class Options(Forecaster.Options):
         """Options shared by the scikit-learn baselines."""
 
-        rolling_windows: list[int] = Field(
-            default=[7, 28],
+        rolling_windows: list[PositiveInt] = Field(
+            default=[3],
             description="Trailing windows (days) whose per-patient means are added as features.",
         )
         random_state: int = Field(default=0, description="Seed of any randomness in fitting.")
@@ -200,6 +205,11 @@ class _SklearnForecaster(Forecaster):
             raise KeyError(f"features lack columns the model was fitted on: {missing[:10]}")
         design = rolling_design(features[self.feature_columns_], self.options.rolling_windows)
         return design[self.design_columns_]
+
+    @property
+    def lookback(self) -> int:
+        """The longest trailing window minus today (the design uses nothing older)."""
+        return max(self.options.rolling_windows, default=1) - 1
 
     def estimator(self, horizon: int) -> Any:
         """The fitted scikit-learn pipeline for ``horizon`` days."""

@@ -107,6 +107,16 @@ class Forecaster(Component, abc.ABC):
 
         return pd.Series(dtype=float, name="importance")
 
+    @property
+    def lookback(self) -> int | None:
+        """How many of a patient's earlier rows the forecast for a row can depend on.
+
+        ``None`` (the default) means any of them. Evaluations pass a forecaster only this much
+        history before the days it is tested on, so a model with a short lookback predicts a
+        test block without re-reading the whole past.
+        """
+        return None
+
     def save(self, path: Path) -> None:
         """Save the fitted model to ``path`` in a safe (non-pickle) format."""
         raise NotImplementedError(f"forecaster {self.name!r} cannot be saved (supports_save=False)")

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import emkit
 from emkit.cli import app
 from emkit.parsers import Pseudonymiser
+from emkit.synth import DEFAULT_SIGNAL
 
 runner = CliRunner()
 
@@ -155,7 +156,7 @@ def test_synth_then_prepare(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["patients"] == 3
-    assert summary["signal"] == pytest.approx(0.8)
+    assert summary["signal"] == pytest.approx(DEFAULT_SIGNAL)
     labels_path = tmp_path / "labels.parquet"
     result = runner.invoke(
         app, ["prepare", str(cohort), "--horizons", "7,14", "--out", str(labels_path), "--json"]

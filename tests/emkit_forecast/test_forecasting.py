@@ -12,7 +12,12 @@ import emkit
 from emkit.baselines import GBMForecaster, LogisticForecaster, rolling_design
 from emkit.evaluation import analyses
 from emkit.evaluation.ablation import experiment_columns, run_ablation
-from emkit.evaluation.experiment import evaluate, fold_features
+from emkit.evaluation.experiment import (
+    evaluate,
+    fold_features,
+    history_mask,
+    out_of_fold_predictions,
+)
 from emkit.evaluation.splits import make_splits
 from emkit.evaluation.study import factories
 from emkit.testing.forecasters import relapse_cohort_frames
@@ -51,6 +56,54 @@ def test_forecasts_for_day_t_ignore_days_after_t(cohort, name):
     pd.testing.assert_frame_equal(
         model.predict_proba(features)[~later], model.predict_proba(changed)[~later]
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    lookback=st.integers(0, 5),
+    data=st.data(),
+)
+def test_history_mask_keeps_lookback_rows_before_each_first_selected_row(lengths, lookback, data):
+    index = pd.MultiIndex.from_tuples(
+        [
+            (f"p{i}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=2 * d))
+            for i, n in enumerate(lengths)
+            for d in range(n)
+        ],
+        names=["patient_id", "date"],
+    )
+    rows = np.array(data.draw(st.lists(st.booleans(), min_size=len(index), max_size=len(index))))
+    mask = history_mask(index, rows, lookback)
+    offset = 0
+    for n in lengths:
+        chosen = np.flatnonzero(rows[offset : offset + n])
+        expected = np.zeros(n, dtype=bool)
+        if len(chosen):
+            expected[max(0, chosen[0] - lookback) :] = True
+        assert mask[offset : offset + n].tolist() == expected.tolist()
+        offset += n
+
+
+class _FullHistory(LogisticForecaster):
+    """The logistic baseline claiming to need all history: the untrimmed reference."""
+
+    @property
+    def lookback(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("windows", [[1], [3], [3, 7]])
+def test_trimmed_history_gives_the_same_held_out_forecasts(cohort, windows):
+    features, labels = cohort["features"], cohort["labels"]
+    splits = make_splits(features.index, "rolling", horizons=HORIZONS, n_folds=2)
+    trimmed = out_of_fold_predictions(
+        features, labels, lambda: LogisticForecaster(rolling_windows=windows), splits, HORIZONS
+    )
+    full = out_of_fold_predictions(
+        features, labels, lambda: _FullHistory(rolling_windows=windows), splits, HORIZONS
+    )
+    pd.testing.assert_frame_equal(trimmed, full)
 
 
 def test_shuffled_labels_give_chance_auroc_within_its_interval(cohort):

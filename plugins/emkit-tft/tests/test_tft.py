@@ -8,6 +8,7 @@ import pytest
 from emkit_tft import TFTForecaster
 
 import emkit
+from emkit.evaluation.experiment import history_mask
 from emkit.evaluation.metrics import auroc
 from emkit.testing import forecaster_checks, parametrize_with_checks
 from emkit.testing.forecasters import relapse_cohort_frames
@@ -65,6 +66,17 @@ def test_future_days_do_not_change_past_forecasts(cohort, fitted):
     before = fitted.predict_proba(features)[~later]
     after = fitted.predict_proba(changed)[~later]
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_lookback_rows_of_history_give_the_same_forecasts(cohort, fitted):
+    features = cohort["features"]
+    dates = features.index.get_level_values("date")
+    tested = np.asarray(dates >= pd.Timestamp("2024-04-01"))
+    context = history_mask(features.index, tested, fitted.lookback)
+    assert context.sum() < len(features)
+    full = fitted.predict_proba(features)[tested]
+    trimmed = fitted.predict_proba(features[context])
+    pd.testing.assert_frame_equal(trimmed.loc[full.index], full, rtol=1e-5)
 
 
 def test_probability_is_the_softmax_not_the_class(cohort, fitted):

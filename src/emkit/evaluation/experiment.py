@@ -87,6 +87,24 @@ def fold_features(features: pd.DataFrame, train: np.ndarray, n_components: int =
     return pd.concat([rest, pd.DataFrame(components, index=features.index, columns=names)], axis=1)
 
 
+def history_mask(index: pd.Index, rows: np.ndarray, lookback: int) -> np.ndarray:
+    """Rows at or after ``lookback`` rows before each patient's first row in ``rows``.
+
+    Positions count each patient's rows in date order, so the mask is exact for forecasters
+    whose lookback counts rows (one per day with features). Patients absent from ``rows`` are
+    left out.
+    """
+    if lookback < 0:
+        raise ValueError(f"lookback must be >= 0 (got {lookback})")
+    patients = pd.Series(index.get_level_values("patient_id").astype(str), dtype=object)
+    dates = pd.Series(pd.DatetimeIndex(index.get_level_values("date")))
+    position = dates.groupby(patients).rank(method="first").to_numpy() - 1
+    selected = np.asarray(rows, dtype=bool)
+    first = pd.Series(position[selected]).groupby(patients[selected].to_numpy()).min()
+    start = patients.map(first).to_numpy(dtype=float)
+    return np.asarray(position >= start - lookback)  # NaN start (no selected row) → False
+
+
 def out_of_fold_predictions(
     features: pd.DataFrame,
     labels: pd.DataFrame,
@@ -96,12 +114,15 @@ def out_of_fold_predictions(
     *,
     progress: bool = False,
     description: str = "fitting",
+    on_fit: Callable[[Split, Forecaster], None] | None = None,
 ) -> pd.DataFrame:
     """Predictions for every test row of every split, from a model fitted on its train rows.
 
     The model predicts from the test patients' days up to the end of the test block (history
-    is allowed as context; forecasters use no day after the one they predict), and only the test
-    rows are kept. Returns ``p_relapse_within_{h}d`` columns plus ``fold``.
+    is allowed as context, as far back as the model's :attr:`~emkit.Forecaster.lookback`;
+    forecasters use no day after the one they predict), and only the test rows are kept.
+    Returns ``p_relapse_within_{h}d`` columns plus ``fold``. ``on_fit`` receives each split
+    with the model fitted on it (to keep a model without fitting it twice).
     """
     labels = labels.reindex(features.index)
     patients = features.index.get_level_values("patient_id").astype(str)
@@ -111,9 +132,13 @@ def out_of_fold_predictions(
         for split in splits:
             frame = fold_features(features, split.train)
             model = factory().fit(frame[split.train], labels[split.train], horizons)
+            if on_fit is not None:
+                on_fit(split, model)
             test_patients = set(patients[split.test])
             last = dates[split.test].max()
             context = np.asarray(patients.isin(test_patients)) & np.asarray(dates <= last)
+            if model.lookback is not None:
+                context &= history_mask(features.index, split.test, model.lookback)
             proba = model.predict_proba(frame[context])
             keep = split.test[context]
             part = proba[keep].copy()
@@ -137,6 +162,7 @@ class Evaluation:
         events: ``events[h][model]`` → per-event sensitivity summary.
         calibration: ``calibration[h][model]`` → reliability table.
         comparisons: ``comparisons[h]["{model}-prevalence"]`` → AUROC difference interval.
+        last_models: Each forecaster as fitted on the last split (not part of the record).
     """
 
     horizons: list[int]
@@ -147,6 +173,7 @@ class Evaluation:
     events: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     calibration: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
     comparisons: dict[int, dict[str, Interval]] = field(default_factory=dict)
+    last_models: dict[str, Forecaster] = field(default_factory=dict, repr=False)
 
     @property
     def models(self) -> list[str]:
@@ -244,9 +271,22 @@ def evaluate(
     """
     horizons = sorted(int(h) for h in horizons)
     frames = []
+    last_models: dict[str, Forecaster] = {}
     for name, factory in forecasters.items():
+
+        def keep_last(split: Split, model: Forecaster, name: str = name) -> None:
+            if split is splits[-1]:
+                last_models[name] = model
+
         proba = out_of_fold_predictions(
-            features, labels, factory, splits, horizons, progress=progress, description=name
+            features,
+            labels,
+            factory,
+            splits,
+            horizons,
+            progress=progress,
+            description=name,
+            on_fit=keep_last,
         )
         fold = proba.pop("fold")
         proba.columns = [f"{name}|{c}" for c in proba.columns]
@@ -259,6 +299,7 @@ def evaluate(
     if latent is not None:
         predictions[ORACLE] = latent.reindex(predictions.index).to_numpy(dtype=float)
     result = Evaluation(horizons, scheme, [s.name for s in splits], predictions)
+    result.last_models = last_models
     names = list(forecasters)
     for h in horizons:
         rows = predictions[predictions[f"y_{h}"].notna()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,24 +75,45 @@ def importance_analyses(
     horizon: int,
     *,
     seed: int = 0,
+    fitted: Mapping[str, Forecaster] | None = None,
+    permutation: Collection[str] | None = None,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Top-10 importances of each forecaster fitted on ``train`` rows, tested on ``test`` rows.
 
     Methods: ``permutation`` (every forecaster), ``shap`` (logistic and gbm, when shap is
     installed) and ``model`` (the forecaster's own, e.g. TFT variable-selection weights).
+
+    Args:
+        features: Per-day features.
+        labels: ``relapse_within_{h}d`` labels on the same rows.
+        forecasters: Display name → factory.
+        train: Rows the forecasters are fitted on.
+        test: Rows the importances are measured on.
+        horizon: Horizon in days.
+        seed: Seed of the permutations and the SHAP sample.
+        fitted: Forecasters already fitted on ``train`` (such as
+            :attr:`Evaluation.last_models`), used as they are instead of fitted again.
+        permutation: Forecasters that get permutation importance (default: all but
+            ``prevalence``). Each costs two predictions per feature.
     """
     from emkit.baselines import GBMForecaster, LogisticForecaster
     from emkit.errors import EmkitError
 
     frame = fold_features(features, train)
+    fitted = fitted or {}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for name, factory in forecasters.items():
-        model: Forecaster = factory().fit(frame[train], labels[train], [horizon])
+        model: Forecaster = (
+            fitted[name]
+            if name in fitted
+            else factory().fit(frame[train], labels[train], [horizon])
+        )
         methods: dict[str, dict[str, float]] = {}
         own = model.feature_importance()
         if len(own):
             methods["model"] = _as_floats(analyses.top_features(own))
-        if frame.shape[1] > 0 and name != "prevalence":
+        permuted = name != "prevalence" if permutation is None else name in permutation
+        if frame.shape[1] > 0 and permuted:
             permutation = analyses.permutation_importance(
                 model, frame[test], labels[test], horizon, n_repeats=2, seed=seed
             )
@@ -142,6 +163,7 @@ def run_study(
     seed: int = 0,
     false_alarms_per_month: float = 1.0,
     progress: bool = False,
+    permutation: Collection[str] | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> tuple[Evaluation, dict[str, Any]]:
     """Evaluate ``forecasters``, the ablation and the analyses on the same splits.
@@ -160,6 +182,8 @@ def run_study(
         seed: Seed of bootstrap and permutations.
         false_alarms_per_month: Alarm budget per patient-month for event sensitivity.
         progress: Show progress bars.
+        permutation: Forecasters that get permutation importance (default: all but
+            ``prevalence``); see :func:`importance_analyses`.
         log: Receives one line per finished stage.
 
     Returns:
@@ -215,7 +239,15 @@ def run_study(
         "horizon": middle,
         "fold": last.name,
         "models": importance_analyses(
-            features, labels, forecasters, last.train, last.test, middle, seed=seed
+            features,
+            labels,
+            forecasters,
+            last.train,
+            last.test,
+            middle,
+            seed=seed,
+            fitted=result.last_models,
+            permutation=permutation,
         ),
     }
     log("analyses: event-locked curves and feature importance")

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: How strongly language follows the hidden signal (0: not at all, 1: fully).
-DEFAULT_SIGNAL = 0.8
+DEFAULT_SIGNAL = 1.0
 #: First day of every synthetic patient's observation.
 START_DATE = dt.date(2024, 1, 1)
 #: Values of the ``phase`` column of ``latent.parquet``.

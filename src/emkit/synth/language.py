@@ -250,7 +250,7 @@ def random_style(rng: np.random.Generator) -> PatientStyle:
     """A random but plausible writing style."""
     positive = float(rng.uniform(0.15, 0.45))
     return PatientStyle(
-        rate=float(rng.uniform(1.5, 6.0)),
+        rate=float(rng.uniform(2.25, 9.0)),
         verbosity=float(rng.uniform(0.3, 2.2)),
         emoji=float(rng.uniform(0.0, 0.5)),
         exclamation=float(rng.uniform(0.0, 0.35)),
@@ -288,14 +288,20 @@ def _typo(word: str, rng: np.random.Generator) -> str:
     return word[:i] + keyboard[int(rng.integers(len(keyboard)))] + word[i + 1 :]
 
 
+#: How fast symptom, fatigue and low-mood talk displaces everyday talk as intensity rises
+#: (everyday sentences are gone at intensity ``1 / _TOPIC_SHIFT``).
+_TOPIC_SHIFT = 1.25
+
+
 def _sentence(rng: np.random.Generator, style: PatientStyle, intensity: float) -> tuple[str, bool]:
     """One clause and whether it is negative in tone."""
+    shift = min(1.0, _TOPIC_SHIFT * intensity)
     weights = (
-        style.topics[0] * (1 - intensity),
-        style.topics[1] * (1 - intensity) ** 2,
-        0.02 + 0.55 * intensity,
-        0.01 + 0.75 * intensity,
-        0.03 + 0.45 * intensity,
+        style.topics[0] * (1 - shift),
+        style.topics[1] * (1 - shift) ** 2,
+        0.02 + 0.55 * shift,
+        0.01 + 0.75 * shift,
+        0.03 + 0.45 * shift,
     )
     # Inverse-CDF draw: much cheaper than rng.choice(p=...) for five categories.
     target = rng.random() * sum(weights)

@@ -266,6 +266,11 @@ class TFTForecaster(Forecaster):
                     weights[name] += float(value / total) / 2
         return weights
 
+    @property
+    def lookback(self) -> int:
+        """The encoder length: a forecast reads at most that many earlier days."""
+        return self.options.encoder_length
+
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
         """Softmax probability of ``"relapse"`` for every row, one column per horizon.
 
