@@ -12,6 +12,7 @@ import supermemo2
 
 import emkit
 import medcards
+from emkit.baselines import PrevalenceForecaster
 from medcards.backends import EchoBackend
 from medcards.schedulers import SM2Scheduler
 
@@ -47,7 +48,7 @@ class _Store(emkit.FeatureStore):
         return self.frame
 
 
-class _Forecaster(emkit.baselines.PrevalenceForecaster):
+class _Forecaster(PrevalenceForecaster):
     name: ClassVar[str] = "test-forecaster"
 
 
