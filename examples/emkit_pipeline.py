@@ -3,7 +3,7 @@
 synthetic cohort with chat exports → parse the exports back → features (lexical + MiniLLM) →
 SQLite feature store → evaluate prevalence, logistic, gbm and TFT on leakage-safe splits (with
 the ablation and the validation analyses) → train and save the final models → latest risk per
-patient → HTML report. About 10 minutes on 2 CPU cores.
+patient → HTML report. About 9 minutes on 2 CPU cores.
 
 ``--quick`` (or EMKIT_DEMO_QUICK=1): 10 patients x 200 days and small models, in about a
 minute. Results go to ``emkit-demo/`` (EMKIT_DEMO_OUT to change).
