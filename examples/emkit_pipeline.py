@@ -9,10 +9,8 @@ patient → HTML report. About 9 minutes on 2 CPU cores.
 minute. Results go to ``emkit-demo/`` (EMKIT_DEMO_OUT to change).
 """
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +25,7 @@ from emkit.evaluation.experiment import fold_features
 from emkit.evaluation.report import write_report
 from emkit.evaluation.splits import rolling_origin_splits
 from emkit.evaluation.study import factories, run_study, write_study
+from emkit.forecasting import latest_risk, load_model, save_model
 from emkit.parsers import export_to_patient, open_parser
 from emkit.synth import EXPORT_VARIANTS, synthesize_cohort
 from emkit.synth.exports import PATIENT_NAMES
@@ -128,30 +127,20 @@ for h in HORIZONS:
         f"{best} - prevalence: {result.comparisons[h].get(f'{best}-prevalence', '-')}"
     )
 
-# 6. Final models on every labelled day, trained and saved with `emkit train`, and each
-#    patient's latest risk with `emkit predict`. Their inputs hold the embeddings as PCA
-#    components fitted on all days (feature set "model_inputs" of the same store).
-store.write("model_inputs", fold_features(features, np.ones(len(features), dtype=bool)))
-
-
-def emkit_cli(*args: object) -> str:
-    command = [sys.executable, "-m", "emkit", *map(str, args)]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
-inputs = ["--features", OUT / "features.db", "--feature-set", "model_inputs"]
+# 6. Final models fitted on every labelled day and saved as model folders (`emkit predict`
+#    reads them too), then each patient's latest risk. Their inputs hold the embeddings as PCA
+#    components fitted on all days, stored as the feature set "model_inputs".
+inputs = fold_features(features, np.ones(len(features), dtype=bool))
+store.write("model_inputs", inputs)
 for name in ("logistic", *(["tft"] if "tft" in names else [])):
-    settings = [f"-o{name}.{key}={value}" for key, value in options.get(name, {}).items()]
-    emkit_cli("train", cohort, *inputs, "-f", name, *settings, "--out", OUT / "models" / name)
+    model = emkit.get_forecaster(name, **options.get(name, {}))
+    model.fit(inputs, labels.reindex(inputs.index), HORIZONS)
+    save_model(model, OUT / "models" / name, inputs, HORIZONS)
     step(f"{name} trained on every labelled day and saved to {OUT / 'models' / name}")
-latest = json.loads(emkit_cli("predict", OUT / "models" / names[-1], *inputs, "--json"))
-highest = sorted(latest, key=lambda row: -row["p_relapse_within_14d"])[:3]
-print(
-    f"  highest 14-day risk ({names[-1]}): "
-    + ", ".join(
-        f"{row['patient_id']} {row['p_relapse_within_14d']:.2f} on {row['date']}" for row in highest
-    )
-)
+risk = latest_risk(load_model(OUT / "models" / names[-1]), inputs)["p_relapse_within_14d"]
+highest = risk.sort_values(ascending=False).head(3)
+shown = ", ".join(f"{p} {v:.2f} on {d:%Y-%m-%d}" for (p, d), v in highest.items())
+print(f"  highest 14-day risk ({names[-1]}): {shown}")
 
 # 7. The HTML report.
 report = write_report(OUT / "evaluation")

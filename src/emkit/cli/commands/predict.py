@@ -26,36 +26,19 @@ def predict_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print P(relapse within h days) at each patient's latest day with features."""
-    import pandas as pd
     from rich.table import Table
 
     from _sdk.cli import console
-    from emkit.cli.commands.train import MANIFEST, MODEL_FILE
     from emkit.evaluation.data import load_features
-    from emkit.evaluation.experiment import history_mask
-    from emkit.interfaces import Forecaster
-    from emkit.plugins import host
+    from emkit.forecasting import latest_risk, load_model
 
-    manifest_path = model / MANIFEST
-    if not manifest_path.exists():
-        raise EmkitError(f"{manifest_path} not found: is {model} a folder from `emkit train`?")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    cls = host.get_class("forecaster", manifest["forecaster"])
-    if not (isinstance(cls, type) and issubclass(cls, Forecaster)):
-        raise EmkitError(f"{manifest['forecaster']!r} is not a forecaster")
-    forecaster = cls.load(model / MODEL_FILE)
+    trained = load_model(model)
     frame = load_features(features, feature_set)
-    missing = [c for c in manifest["feature_columns"] if c not in frame.columns]
+    missing = [c for c in trained.feature_columns if c not in frame.columns]
     if missing:
         raise EmkitError(f"{features}: lacks features the model was trained on: {missing[:10]}")
-    frame = frame[manifest["feature_columns"]]
-    dates = pd.Series(pd.DatetimeIndex(frame.index.get_level_values("date")), index=frame.index)
-    last_day = (dates == dates.groupby(level="patient_id").transform("max")).to_numpy()
-    if forecaster.lookback is not None:
-        # Only the history the latest forecasts can read: far fewer rows for a TFT to predict.
-        keep = history_mask(frame.index, last_day, forecaster.lookback)
-        frame, last_day = frame[keep], last_day[keep]
-    latest = forecaster.predict_proba(frame)[last_day]
+    latest = latest_risk(trained, frame)
+    manifest = trained.manifest
     rows: list[dict[str, str | float]] = []
     for key, values in latest.iterrows():
         patient, date = cast("tuple[str, pd.Timestamp]", key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,11 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from emkit.errors import EmkitError
-
-#: File naming the forecaster inside a saved model folder.
-MANIFEST = "forecaster.json"
-#: Where the forecaster's own ``save`` writes inside the model folder.
-MODEL_FILE = "model"
 
 
 def parse_options(
@@ -69,9 +63,9 @@ def train_command(
     """
     option = option or []
     horizon = horizon or [7, 14, 30]
-    from _sdk import atomic_write_text
     from _sdk.cli import console
     from emkit.evaluation.data import cohort_labels, load_features
+    from emkit.forecasting import save_model
     from emkit.plugins import get_forecaster
 
     model = get_forecaster(forecaster, **parse_options([forecaster], option)[forecaster])
@@ -82,18 +76,7 @@ def train_command(
     labels = labels.reindex(frame.index)
     with console.status(f"fitting {forecaster} on {len(frame)} patient-days"):
         model.fit(frame, labels, horizon)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / MODEL_FILE)
-    manifest = {
-        "forecaster": forecaster,
-        "options": model.options.model_dump(mode="json"),
-        "horizons": sorted(set(horizon)),
-        "feature_columns": [str(c) for c in frame.columns],
-        "patients": int(frame.index.get_level_values("patient_id").nunique()),
-        "patient_days": len(frame),
-        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2))
+    save_model(model, out, frame, horizon)
     console.print(f"saved {forecaster} ({len(frame)} patient-days, horizons {horizon}) to {out}")
 
 
