@@ -19,7 +19,7 @@ from emkit.evaluation.experiment import (
     out_of_fold_predictions,
 )
 from emkit.evaluation.splits import make_splits
-from emkit.evaluation.study import factories
+from emkit.evaluation.study import factories, importance_analyses
 from emkit.testing.forecasters import relapse_cohort_frames
 
 HORIZONS = (7, 14)
@@ -203,6 +203,32 @@ def test_importances_rank_the_signal_above_noise(cohort, cls):
         assert signal.max() > importance["pure_noise"]
         assert importance.idxmax() != "pure_noise"
         assert set(importance.index) <= set(features.columns)
+
+
+def test_importance_permutes_exactly_the_named_forecasters_and_reuses_fitted_ones(cohort):
+    features, labels = cohort["features"], cohort["labels"]
+    splits = make_splits(features.index, "rolling", horizons=HORIZONS, n_folds=2)
+    names = ["prevalence", "logistic", "gbm"]
+    result = evaluate(features, labels, factories(names), splits, HORIZONS, n_boot=20)
+    assert set(result.last_models) == set(names)
+    last = splits[-1]
+
+    def refit() -> emkit.Forecaster:
+        raise AssertionError("a forecaster fitted on the last fold was fitted again")
+
+    out = importance_analyses(
+        features,
+        labels,
+        dict.fromkeys(names, refit),
+        last.train,
+        last.test,
+        14,
+        fitted=result.last_models,
+        permutation=("logistic", "gbm"),
+    )
+    assert "permutation" not in out["prevalence"]
+    assert "permutation" in out["logistic"]
+    assert "permutation" in out["gbm"]
 
 
 def test_saved_model_rejects_foreign_types(tmp_path, cohort):

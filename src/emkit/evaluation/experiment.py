@@ -298,8 +298,9 @@ def evaluate(
         predictions[f"y_{h}"] = aligned[label_column(h)]
     if latent is not None:
         predictions[ORACLE] = latent.reindex(predictions.index).to_numpy(dtype=float)
-    result = Evaluation(horizons, scheme, [s.name for s in splits], predictions)
-    result.last_models = last_models
+    result = Evaluation(
+        horizons, scheme, [s.name for s in splits], predictions, last_models=last_models
+    )
     names = list(forecasters)
     for h in horizons:
         rows = predictions[predictions[f"y_{h}"].notna()]

@@ -114,10 +114,10 @@ def importance_analyses(
             methods["model"] = _as_floats(analyses.top_features(own))
         permuted = name != "prevalence" if permutation is None else name in permutation
         if frame.shape[1] > 0 and permuted:
-            permutation = analyses.permutation_importance(
+            drops = analyses.permutation_importance(
                 model, frame[test], labels[test], horizon, n_repeats=2, seed=seed
             )
-            methods["permutation"] = _as_floats(analyses.top_features(permutation))
+            methods["permutation"] = _as_floats(analyses.top_features(drops))
         if isinstance(model, LogisticForecaster | GBMForecaster):
             # Without shap installed, permutation importance still stands.
             with contextlib.suppress(EmkitError):
