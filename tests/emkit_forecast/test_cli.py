@@ -53,6 +53,20 @@ def test_predict_without_a_model_is_a_clear_error(workspace):
     assert "forecaster.json not found" in str(result.exception)
 
 
+def test_predict_names_the_feature_file_and_the_missing_columns(workspace):
+    model = workspace / "model-short"
+    args = ["train", str(workspace / "cohort"), "--features", str(workspace / "f.db")]
+    assert runner.invoke(app, [*args, "--out", str(model)]).exit_code == 0
+    from emkit.evaluation.data import load_features
+
+    short = workspace / "short.parquet"
+    load_features(workspace / "f.db").drop(columns=["lex_tokens"]).to_parquet(short)
+    result = runner.invoke(app, ["predict", str(model), "--features", str(short)])
+    assert isinstance(result.exception, emkit.EmkitError)
+    assert str(short) in str(result.exception)
+    assert "lex_tokens" in str(result.exception)
+
+
 def test_evaluate_json_then_report(workspace):
     out = workspace / "evaluation"
     result = runner.invoke(

@@ -34,31 +34,31 @@ def predict_command(
 
     trained = load_model(model)
     frame = load_features(features, feature_set)
-    missing = [c for c in trained.feature_columns if c not in frame.columns]
-    if missing:
-        raise EmkitError(f"{features}: lacks features the model was trained on: {missing[:10]}")
-    latest = latest_risk(trained, frame)
-    manifest = trained.manifest
+    try:
+        latest = latest_risk(trained, frame)
+    except EmkitError as exc:  # name the feature file in the message
+        raise EmkitError(f"{features}: {exc}") from None
+    horizons = trained.horizons
     rows: list[dict[str, str | float]] = []
     for key, values in latest.iterrows():
         patient, date = cast("tuple[str, pd.Timestamp]", key)
         row: dict[str, str | float] = {"patient_id": str(patient), "date": str(date.date())}
-        for h in manifest["horizons"]:
+        for h in horizons:
             row[f"p_relapse_within_{h}d"] = round(float(values[f"p_relapse_within_{h}d"]), 4)
         rows.append(row)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"latest relapse risk ({manifest['forecaster']})")
+    table = Table(title=f"latest relapse risk ({trained.manifest['forecaster']})")
     table.add_column("patient")
     table.add_column("date")
-    for h in manifest["horizons"]:
+    for h in horizons:
         table.add_column(f"≤{h} days", justify="right")
     for row in rows:
         table.add_row(
             str(row["patient_id"]),
             str(row["date"]),
-            *[f"{row[f'p_relapse_within_{h}d']:.3f}" for h in manifest["horizons"]],
+            *[f"{row[f'p_relapse_within_{h}d']:.3f}" for h in horizons],
         )
     console.print(table)
 
