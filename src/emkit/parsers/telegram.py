@@ -9,13 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import field_validator
-
 from emkit.errors import ParseError
 from emkit.interfaces import ChatParser
 from emkit.models import ChatExport, ChatMessage, MessageKind
 from emkit.parsers._text import decode, read_bytes, read_head
-from emkit.parsers.whatsapp import validate_timezone
+from emkit.parsers.whatsapp import TimeZoneName
 
 __all__ = ["TelegramParser", "telegram_text"]
 
@@ -77,12 +75,7 @@ class TelegramParser(ChatParser):
         """
 
         chat: str | None = None
-        tz: str = "UTC"
-
-        @field_validator("tz")
-        @classmethod
-        def _known_zone(cls, value: str) -> str:
-            return validate_timezone(value)
+        tz: TimeZoneName = "UTC"
 
     options: Options
 

@@ -8,9 +8,9 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import TypeAdapter, field_validator
+from pydantic import AfterValidator, TypeAdapter
 
 from emkit.errors import ParseError
 from emkit.interfaces import ChatParser
@@ -129,6 +129,10 @@ def validate_timezone(value: str) -> str:
     return value
 
 
+#: A ``tz`` option: an IANA zone name, checked by :func:`validate_timezone`.
+TimeZoneName = Annotated[str, AfterValidator(validate_timezone)]
+
+
 @dataclass
 class _Record:
     line: int
@@ -188,12 +192,7 @@ class WhatsAppParser(ChatParser):
         """
 
         dayfirst: bool | None = None
-        tz: str = "UTC"
-
-        @field_validator("tz")
-        @classmethod
-        def _known_zone(cls, value: str) -> str:
-            return validate_timezone(value)
+        tz: TimeZoneName = "UTC"
 
     options: Options
 
