@@ -1,18 +1,28 @@
-"""emkit end to end on the default synthetic cohort (50 patients x 365 days).
+"""emkit end to end on a synthetic cohort.
 
 synthetic cohort with chat exports → parse the exports back → features (lexical + MiniLLM) →
 SQLite feature store → evaluate prevalence, logistic, gbm and TFT on leakage-safe splits (with
 the ablation and the validation analyses) → train and save the final models → latest risk per
-patient → HTML report. About 9 minutes on 2 CPU cores.
+patient → HTML report.
 
-``--quick`` (or EMKIT_DEMO_QUICK=1): 10 patients x 200 days and small models, in about a
-minute. Results go to ``emkit-demo/`` (EMKIT_DEMO_OUT to change).
+Three sizes, each printing every step's time:
+
+- default: 16 patients x 300 days, sized for ``make demo``'s 10-minute budget on a slow 2-core
+  machine (about 45 GFLOP/s matmul): the baselines are cross-validated, and a small TFT is fitted
+  once as the final model;
+- ``--full`` (``make demo FULL=1``): 50 patients x 365 days, larger models, the TFT
+  cross-validated too;
+- ``--quick`` (or EMKIT_DEMO_QUICK=1, used by the tests): the smallest inputs that still run
+  every step.
+
+Results go to ``emkit-demo/`` (EMKIT_DEMO_OUT to change).
 """
 
 import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +40,39 @@ from emkit.parsers import export_to_patient, open_parser
 from emkit.synth import EXPORT_VARIANTS, synthesize_cohort
 from emkit.synth.exports import PATIENT_NAMES
 
-QUICK = "--quick" in sys.argv or os.environ.get("EMKIT_DEMO_QUICK") == "1"
-PATIENTS, DAYS = (10, 200) if QUICK else (50, 365)
+
+@dataclass(frozen=True)
+class Size:
+    """How much the demo computes."""
+
+    patients: int
+    days: int
+    folds: int  # rolling-origin folds
+    lm_steps: int  # MiniLLM training steps
+    n_boot: int  # patient-bootstrap draws
+    tft: dict[str, object]  # TFT options (the plugin's defaults are larger)
+    tft_evaluated: bool  # the TFT in the cross-validated comparison, or only as the final model
+
+
+SIZES = {
+    # The smallest inputs that still run every step (the tests).
+    "quick": Size(
+        6, 160, 2, 10, 20, {"hidden_size": 4, "max_epochs": 1, "limit_train_batches": 2}, True
+    ),
+    # `make demo`: within 10 minutes on a slow 2-core machine (about 45 GFLOP/s matmul).
+    "default": Size(
+        16, 300, 3, 150, 100, {"hidden_size": 8, "max_epochs": 2, "limit_train_batches": 8}, False
+    ),
+    # `make demo FULL=1`.
+    "full": Size(
+        50, 365, 3, 300, 200, {"hidden_size": 8, "max_epochs": 3, "limit_train_batches": 25}, True
+    ),
+}
+if "--quick" in sys.argv or os.environ.get("EMKIT_DEMO_QUICK") == "1":
+    SIZE = SIZES["quick"]
+else:
+    SIZE = SIZES["full" if "--full" in sys.argv else "default"]
+PATIENTS, DAYS = SIZE.patients, SIZE.days
 HORIZONS = (7, 14, 30)
 ZONE = "Europe/Madrid"
 OUT = Path(os.environ.get("EMKIT_DEMO_OUT", "emkit-demo"))
@@ -75,7 +116,7 @@ step(f"parsed {messages} messages of {len(patients)} patients; {len(onsets)} rel
 
 # 3. Anything learned from text is fitted on the first training window only: the days before
 #    the first rolling-origin test block, minus the purge gap.
-first_fold = rolling_origin_splits(labels.index, purge_days=max(HORIZONS), n_folds=3)[0]
+first_fold = rolling_origin_splits(labels.index, purge_days=max(HORIZONS), n_folds=SIZE.folds)[0]
 train_end = labels.index[first_fold.train].get_level_values("date").max()
 extractors = [emkit.get_feature_extractor("lexical")]
 if "minillm" in emkit.feature_extractor_names():
@@ -85,7 +126,7 @@ if "minillm" in emkit.feature_extractor_names():
         m.text for p in patients for day in p.days(end=train_end.date()) for m in day.messages
     ]
     checkpoint = OUT / "minillm"
-    trained = train_model(corpus, checkpoint, steps=40 if QUICK else 300, threads=2, progress=False)
+    trained = train_model(corpus, checkpoint, steps=SIZE.lm_steps, threads=2, progress=False)
     step(f"MiniLLM trained on {len(corpus)} messages, perplexity {trained.val_perplexity:.2f}")
     extractors.append(emkit.get_feature_extractor("minillm", checkpoint=checkpoint, threads=2))
 
@@ -98,20 +139,24 @@ features = normalise_index(store.read("features")).select_dtypes("number")
 step(f"features: {features.shape[1]} columns from {[e.name for e in extractors]}")
 
 # 5. Forecasters on the same leakage-safe splits, ablation and analyses.
+#    The TFT is the slow one (pytorch-forecasting builds each sample in Python): the default size
+#    fits it once, as the final model below; --quick and --full also cross-validate it.
 names = ["prevalence", "logistic", "gbm"]
 options: dict[str, dict[str, object]] = {"gbm": {"threads": 2}}
-if "tft" in emkit.forecaster_names():
-    names.append("tft")
+has_tft = "tft" in emkit.forecaster_names()
+if has_tft:
     # Small enough for the demo's time budget; `emkit evaluate -f tft` uses the full defaults.
-    options["tft"] = {"threads": 2, "hidden_size": 8, "max_epochs": 3, "limit_train_batches": 25}
+    options["tft"] = {"threads": 2, **SIZE.tft}
+evaluated = [*names, *(["tft"] if has_tft and SIZE.tft_evaluated else [])]
 result, record = run_study(
     features,
     labels,
-    forecasters=factories(names, options),
+    forecasters=factories(evaluated, options),
     horizons=HORIZONS,
+    n_folds=SIZE.folds,
     onsets=onsets,
     latent=load_latent(cohort),
-    n_boot=50 if QUICK else 200,
+    n_boot=SIZE.n_boot,
     # Permutation importance costs two predictions per feature; the TFT shows its own
     # variable-selection weights instead.
     permutation=("logistic", "gbm"),
@@ -132,15 +177,16 @@ for h in HORIZONS:
 #    components fitted on all days, stored as the feature set "model_inputs".
 inputs = fold_features(features, np.ones(len(features), dtype=bool))
 store.write("model_inputs", inputs)
-for name in ("logistic", *(["tft"] if "tft" in names else [])):
+final = ["logistic", *(["tft"] if has_tft else [])]
+for name in final:
     model = emkit.get_forecaster(name, **options.get(name, {}))
     model.fit(inputs, labels.reindex(inputs.index), HORIZONS)
     save_model(model, OUT / "models" / name, inputs, HORIZONS)
     step(f"{name} trained on every labelled day and saved to {OUT / 'models' / name}")
-risk = latest_risk(load_model(OUT / "models" / names[-1]), inputs)["p_relapse_within_14d"]
+risk = latest_risk(load_model(OUT / "models" / final[-1]), inputs)["p_relapse_within_14d"]
 highest = risk.sort_values(ascending=False).head(3)
 shown = ", ".join(f"{p} {v:.2f} on {d:%Y-%m-%d}" for (p, d), v in highest.items())
-print(f"  highest 14-day risk ({names[-1]}): {shown}")
+print(f"  highest 14-day risk ({final[-1]}): {shown}")
 
 # 7. The HTML report.
 report = write_report(OUT / "evaluation")

@@ -160,6 +160,11 @@ class ScriptedLearner:
         return medcards.Rating.EASY if p > 0.75 else medcards.Rating.GOOD
 
 
+def clock(started: float = time.perf_counter()) -> str:
+    """Seconds since the script started, as the step prefix ``[   12 s]``."""
+    return rf"\[{time.perf_counter() - started:5.0f} s]"
+
+
 def main() -> None:
     """Run the pipeline."""
     parser = argparse.ArgumentParser(description="medcards end-to-end demo")
@@ -187,7 +192,7 @@ def main() -> None:
             guide, modulo=MODULES.get(guide.stem, guide.stem), max_context_tokens=350
         )
     ]
-    console.print(f"1. {len(guides)} guide(s) -> {len(topics)} topic(s)")
+    console.print(f"{clock()} 1. {len(guides)} guide(s) -> {len(topics)} topic(s)")
 
     # 2. extractive generation, stored
     extractive = medcards.get_card_generator("extractive")
@@ -204,16 +209,18 @@ def main() -> None:
                 stored += 1
             except medcards.CardRejected as exc:
                 rejected.append(f"{topic.title} ({kind.value}): {'; '.join(exc.reasons)}")
-    console.print(f"2. extractive generator: {stored} card(s) stored, {len(rejected)} rejected")
+    console.print(
+        f"{clock()} 2. extractive generator: {stored} card(s) stored, {len(rejected)} rejected"
+    )
     for line in rejected:
         console.print(f"   rejected {line}")
 
     # 3. llama.cpp + SmolLM2
     if args.skip_llm:
-        console.print("3. llama.cpp step skipped (--skip-llm)")
+        console.print(f"{clock()} 3. llama.cpp step skipped (--skip-llm)")
         llm_results: list[dict[str, object]] = []
     else:
-        console.print("3. LLM generator on llama.cpp:")
+        console.print(f"{clock()} 3. LLM generator on llama.cpp:")
         chosen = topics[:1] if small else topics
         llm_results = run_llm(
             [{"title": t.title, "context": t.context} for t in chosen], out, small=small
@@ -242,7 +249,8 @@ def main() -> None:
             reviews += 1
             now += dt.timedelta(minutes=3)
     console.print(
-        f"4. {days} simulated days: {reviews} review(s), {len(engine.angles())} angle(s) created"
+        f"{clock()} 4. {days} simulated days: {reviews} review(s), "
+        f"{len(engine.angles())} angle(s) created"
     )
 
     # 5. dashboard, plot, exports
@@ -256,7 +264,7 @@ def main() -> None:
         json.dumps(llm_results, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     engine.close()
-    console.print("5. outputs:")
+    console.print(f"{clock()} 5. outputs:")
     for label, path in (
         ("study database", db),
         ("dashboard plot", plot),

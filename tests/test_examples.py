@@ -12,6 +12,7 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.py"))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(script, tmp_path):
     result = subprocess.run(
@@ -19,7 +20,7 @@ def test_example_runs(script, tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=360,  # a 5x margin over the quick emkit pipeline (66 s on 2 quiet cores)
         check=False,
         env={**os.environ, "EMKIT_DEMO_QUICK": "1"},
     )

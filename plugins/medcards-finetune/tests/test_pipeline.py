@@ -8,6 +8,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.e2e,
 ]
 
 

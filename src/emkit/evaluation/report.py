@@ -162,9 +162,14 @@ def importance_figure(model: str, methods: dict[str, dict[str, float]]) -> str:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(methods), figsize=(4.5 * len(methods), 3.5), squeeze=False)
     for ax, (method, values) in zip(axes[0], methods.items(), strict=True):
-        series = pd.Series(values).sort_values()
-        ax.barh([str(i) for i in series.index], series.to_numpy())
+        # A score that is undefined on the fold (one class only) leaves no importance to show.
+        series = pd.Series(values, dtype=float).dropna().sort_values()
         ax.set_title(f"{model}: {method}")
+        if series.empty:
+            ax.text(0.5, 0.5, "undefined on this fold", ha="center", va="center")
+            ax.set_axis_off()
+            continue
+        ax.barh([str(i) for i in series.index], series.to_numpy())
         ax.tick_params(axis="y", labelsize=7)
     fig.tight_layout()
     return _figure_tag(fig, f"feature importance of {model}")

@@ -8,9 +8,11 @@ verifies that llama.cpp tokenizes each rendered prompt into the same ids as the 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Default prompts of the check (Spanish, like the cards).
 DEFAULT_PROMPTS = (
@@ -97,6 +99,7 @@ def hf_greedy(
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
+    cache = _cache_field(model)
     outputs: list[list[int]] = []
     with torch.no_grad():
         for ids in prompt_ids:
@@ -107,12 +110,19 @@ def hf_greedy(
                 token = int(step.logits[0, -1].argmax())
                 generated.append(token)
                 step = model(
-                    input_ids=torch.tensor([[token]]),
-                    past_key_values=step.past_key_values,
-                    use_cache=True,
+                    input_ids=torch.tensor([[token]]), use_cache=True, **{cache: step[cache]}
                 )
             outputs.append(generated)
     return outputs
+
+
+def _cache_field(model: Any) -> str:
+    """The name of the key-value cache, as a forward argument and as an output field.
+
+    transformers 5 renamed ``past_key_values`` to ``cache`` and warns on the old name; earlier
+    releases know only ``past_key_values``.
+    """
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def gguf_greedy(
