@@ -16,7 +16,7 @@ OUT ?= out
 # `make demo FULL=1`: emkit on 50 patients and medcards at full size (an LLM request per topic).
 EMKIT_DEMO_FLAGS := $(if $(QUICK),--quick,$(if $(FULL),--full,))
 MEDCARDS_DEMO_FLAGS := $(if $(FULL),--full,)
-LINT_PATHS := src tests examples $(wildcard plugins bench)
+LINT_PATHS := conftest.py src tests examples $(wildcard plugins bench)
 # `make pytest PYTEST_ARGS='-m "not e2e"'` skips the end-to-end tests.
 PYTEST_ARGS ?=
 
