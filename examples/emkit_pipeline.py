@@ -7,7 +7,7 @@ patient → HTML report.
 
 Three sizes, each printing every step's time:
 
-- default: 16 patients x 300 days, sized for ``make demo``'s 10-minute budget on a slow 2-core
+- default: 16 patients x 240 days, sized for ``make demo``'s 10-minute budget on a slow 2-core
   machine (about 45 GFLOP/s matmul): the baselines are cross-validated, and a small TFT is fitted
   once as the final model;
 - ``--full`` (``make demo FULL=1``): 50 patients x 365 days, larger models, the TFT
@@ -61,7 +61,7 @@ SIZES = {
     ),
     # `make demo`: within 10 minutes on a slow 2-core machine (about 45 GFLOP/s matmul).
     "default": Size(
-        16, 300, 3, 150, 100, {"hidden_size": 8, "max_epochs": 2, "limit_train_batches": 8}, False
+        16, 240, 3, 100, 100, {"hidden_size": 8, "max_epochs": 1, "limit_train_batches": 8}, False
     ),
     # `make demo FULL=1`.
     "full": Size(
