@@ -12,7 +12,7 @@ LOCK := requirements.lock
 PYPROJECTS := pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/plugin-template/pyproject.toml
 UV_VERSION := $(if $(LATEST),,$(shell sed -n 's/^uv==//p' $(LOCK) 2>/dev/null))
 OUT ?= out
-# emkit's demo runs the default cohort (30 patients x 365 days); `make demo QUICK=1` a small one.
+# emkit's demo runs 16 patients x 240 days; `make demo QUICK=1` the smallest size (the tests').
 # `make demo FULL=1`: emkit on 50 patients and medcards at full size (an LLM request per topic).
 EMKIT_DEMO_FLAGS := $(if $(QUICK),--quick,$(if $(FULL),--full,))
 MEDCARDS_DEMO_FLAGS := $(if $(FULL),--full,)

@@ -40,6 +40,7 @@ from medcards.study.transfer import export_json
 
 GUIDES = Path(__file__).parent / "guides"
 START = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
+STARTED = time.perf_counter()
 MODULES = {
     "apendicitis_aguda": "Cirugía",
     "cetoacidosis_diabetica": "Endocrinología",
@@ -160,9 +161,9 @@ class ScriptedLearner:
         return medcards.Rating.EASY if p > 0.75 else medcards.Rating.GOOD
 
 
-def clock(started: float = time.perf_counter()) -> str:
+def clock() -> str:
     """Seconds since the script started, as the step prefix ``[   12 s]``."""
-    return rf"\[{time.perf_counter() - started:5.0f} s]"
+    return rf"\[{time.perf_counter() - STARTED:5.0f} s]"
 
 
 def main() -> None:
