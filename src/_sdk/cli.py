@@ -6,8 +6,8 @@ import importlib
 import json
 import pkgutil
 import sys
-from collections.abc import Callable
-from typing import NoReturn
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +26,37 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``message`` as an error and exit with ``code``."""
     stderr_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     raise typer.Exit(code)
+
+
+def parse_key_values(
+    items: Iterable[str], *, flag: str, error: type[UserError] = UserError
+) -> dict[str, Any]:
+    """``["max_iter=50", "name=a b"]`` → ``{"max_iter": 50, "name": "a b"}``.
+
+    The command-line form of component options: each item is ``KEY=VALUE``; a value that parses
+    as JSON (numbers, booleans, lists, quoted strings) is taken as that JSON, any other value as
+    text. Keys are stripped of surrounding spaces; a later item overrides an earlier one.
+
+    Args:
+        items: The ``KEY=VALUE`` strings, in the order given.
+        flag: The option they came from (``"--backend-option"``), named in errors.
+        error: The :class:`UserError` subclass to raise.
+
+    Raises:
+        UserError: (of type ``error``) an item without ``=`` or with an empty key, named with
+            ``flag``.
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise error(f"{flag} {item!r}: expected KEY=VALUE")
+        try:
+            parsed[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key] = raw
+    return parsed
 
 
 def make_app(prog: str, help_text: str, version: str) -> typer.Typer:
