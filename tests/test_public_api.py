@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import tomllib
+from pathlib import Path
 
 import pytest
 
-MODULES = ["emkit", "medcards", "emkit.testing", "medcards.testing"]
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def public_modules() -> list[str]:
+    """The public modules, as the import-linter contract in pyproject.toml lists them."""
+    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    (contract,) = [c for c in config["contracts"] if c["id"] == "public-contract"]
+    return list(contract["public_modules"])
+
+
+MODULES = public_modules()
+
+
+def test_the_contract_names_both_packages_and_their_kits():
+    assert {"emkit", "medcards", "emkit.testing", "medcards.testing"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module_name", MODULES)
