@@ -47,3 +47,13 @@ def test_every_hook_has_a_test():
         hits = [s for s in sources if name in s and "def test_" in s]
         hits = [s for s in hits if "_hookspecs()" not in s]
         assert hits, f"no test mentions hook {name}"
+
+
+def test_the_architecture_page_lists_the_public_modules_of_the_contract():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = set(re.findall(r"^\| `([\w.]+)` \|", page, re.M))
+    assert table == set(contract["public_modules"])
