@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from emkit.features.schema import FeatureSchema
     from emkit.models import ChatExport, PatientDay
 
 
@@ -62,15 +63,42 @@ class FeatureExtractor(Component, abc.ABC):
         """:meth:`fit` then :meth:`transform` on the same days."""
         return self.fit(days).transform(days)
 
+    def schema(self) -> FeatureSchema:
+        """The columns :meth:`transform` returns and the role of each (:class:`~emkit.ColumnRole`).
+
+        Stores keep it with the feature set, and evaluations use it to find embeddings,
+        perplexities and the like. The default declares nothing: the roles of the columns then
+        follow the naming rule of :class:`~emkit.FeatureSchema` (``<block>_emb_NNN`` is an
+        embedding, ``<block>_perplexity`` a perplexity, ...). An extractor whose columns the
+        rule would misread overrides this; it may load its model to know its columns.
+        """
+        from emkit.features.schema import FeatureSchema
+
+        return FeatureSchema()
+
 
 class FeatureStore(Component, abc.ABC):
-    """Persists per-day feature frames under a named, versioned feature set."""
+    """Persists per-day feature frames under a named, versioned feature set.
+
+    Commands and evaluations open a store by its registered name
+    (:func:`~emkit.open_feature_store`, ``--store-backend``) and use only the methods below.
+    """
 
     interface: ClassVar[str] = "feature store"
+    #: The option that the command line's ``--store`` value fills (a file path for SQLite, a
+    #: connection string for a database server).
+    location_option: ClassVar[str] = "path"
 
     @abc.abstractmethod
-    def write(self, feature_set: str, frame: pd.DataFrame) -> int:
-        """Write (upsert) rows of ``frame`` into ``feature_set``; returns the rows written."""
+    def write(
+        self, feature_set: str, frame: pd.DataFrame, *, schema: FeatureSchema | None = None
+    ) -> int:
+        """Write (upsert) rows of ``frame`` into ``feature_set``; returns the rows written.
+
+        ``schema`` gives the roles of ``frame``'s columns (default: the schema attached to the
+        frame, then the naming rule: :meth:`FeatureSchema.of <emkit.FeatureSchema.of>`). Stores
+        keep it so that :meth:`read` and :meth:`schema` give the roles back.
+        """
 
     @abc.abstractmethod
     def read(
@@ -80,7 +108,31 @@ class FeatureStore(Component, abc.ABC):
         patients: Sequence[str] | None = None,
         as_of: dt.datetime | None = None,
     ) -> pd.DataFrame:
-        """Read ``feature_set``; with ``as_of``, only rows as they were written by then."""
+        """Read ``feature_set``; with ``as_of``, only rows as they were written by then.
+
+        The frame carries its column roles (:meth:`FeatureSchema.attach
+        <emkit.FeatureSchema.attach>`).
+        """
+
+    def finished_days(self, feature_set: str) -> set[tuple[str, dt.date]]:
+        """The ``(patient_id, date)`` pairs ``feature_set`` holds: what a resumed run skips.
+
+        Empty for a feature set never written. The default reads the whole feature set; stores
+        override it with a cheaper query (and must, if :meth:`read` raises for an unknown set).
+        """
+        import pandas as pd
+
+        frame = self.read(feature_set)
+        return {(str(p), pd.Timestamp(d).date()) for p, d in frame.index}
+
+    def schema(self, feature_set: str) -> FeatureSchema:
+        """The columns of ``feature_set``'s latest version and their roles.
+
+        The default reads no row: it takes the roles of an empty :meth:`read` of no patient.
+        """
+        from emkit.features.schema import FeatureSchema
+
+        return FeatureSchema.of(self.read(feature_set, patients=[]))
 
 
 class Forecaster(Component, abc.ABC):
@@ -92,14 +144,17 @@ class Forecaster(Component, abc.ABC):
 
     @abc.abstractmethod
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]) -> Self:
-        """Fit on ``features`` and the ``relapse_within_{h}d`` columns of ``labels``.
+        """Fit on ``features`` and the :func:`~emkit.label_column` columns of ``labels``.
 
         Rows whose label is missing (excluded days) are ignored for that horizon.
         """
 
     @abc.abstractmethod
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Probabilities in ``[0, 1]``: one ``p_relapse_within_{h}d`` column per fitted horizon."""
+        """Probabilities in ``[0, 1]``: one :func:`~emkit.proba_column` column per fitted horizon.
+
+        ``proba_column(h)`` is ``p_relapse_within_{h}d``.
+        """
 
     def feature_importance(self) -> pd.Series:
         """Importance per input feature (higher is more important); empty if none is used."""

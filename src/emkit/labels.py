@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from emkit.columns import label_column, reason_column
 from emkit.dataset import Patient
 from emkit.models import FEATURE_INDEX
 
@@ -48,16 +49,6 @@ DEFAULT_RECOVERY_DAYS = 30
 ONGOING_RELAPSE = "ongoing_relapse"
 #: Exclusion reason: the horizon runs past the end of observation.
 HORIZON_AFTER_END = "horizon_after_observation_end"
-
-
-def label_column(horizon: int) -> str:
-    """Name of the label column for ``horizon`` days: ``relapse_within_{h}d``."""
-    return f"relapse_within_{horizon}d"
-
-
-def reason_column(horizon: int) -> str:
-    """Name of the exclusion-reason column for ``horizon`` days: ``exclusion_reason_{h}d``."""
-    return f"exclusion_reason_{horizon}d"
 
 
 def _check(horizons: Sequence[int], recovery_days: int) -> list[int]:

@@ -45,7 +45,7 @@ def test_features_to_store_and_resume(cohort, tmp_path):
 
 def test_interrupted_run_is_resumed(cohort, tmp_path):
     from emkit.dataset import read_cohort
-    from emkit.lexical import LexicalExtractor
+    from emkit.features.lexical import LexicalExtractor
 
     store_path = tmp_path / "features.db"
     store = SQLiteFeatureStore(path=store_path)

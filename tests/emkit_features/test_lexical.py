@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import emkit
-from emkit.lexical import LexicalExtractor, count_syllables, lexical_columns, mattr, readability
+from emkit.features.lexical import (
+    LexicalExtractor,
+    count_syllables,
+    lexical_columns,
+    mattr,
+    readability,
+)
 from emkit.models import DayMessage, PatientDay
 from emkit.testing import feature_extractor_checks, parametrize_with_checks
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emkit.features import EmbeddingPCA
+from emkit import EmbeddingPCA
 from emkit.models import FEATURE_INDEX
 
 

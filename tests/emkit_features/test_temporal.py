@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emkit.models import FEATURE_INDEX
-from emkit.temporal import (
+from emkit import (
     add_temporal_features,
     coherence_drop,
     embedding_drift,
     perplexity_trend,
     rolling_zscores,
 )
+from emkit.models import FEATURE_INDEX
 
 
 def _frame(values, patient="p1", start=dt.date(2024, 1, 1), dates=None):

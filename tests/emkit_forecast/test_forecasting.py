@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import emkit
-from emkit.baselines import GBMForecaster, LogisticForecaster, rolling_design
+from emkit import GBMForecaster, LogisticForecaster
 from emkit.evaluation import analyses
 from emkit.evaluation.ablation import experiment_columns, run_ablation
 from emkit.evaluation.experiment import (
@@ -20,6 +20,7 @@ from emkit.evaluation.experiment import (
 )
 from emkit.evaluation.splits import make_splits
 from emkit.evaluation.study import factories, importance_analyses
+from emkit.forecasters import rolling_design
 from emkit.testing.forecasters import relapse_cohort_frames
 
 HORIZONS = (7, 14)

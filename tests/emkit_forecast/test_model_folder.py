@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import emkit
-from emkit import UnknownPluginError
+from emkit import UnknownPluginError, latest_risk, load_model, save_model
 from emkit.errors import EmkitError
-from emkit.forecasting import MANIFEST, latest_risk, load_model, save_model
+from emkit.forecasters.model_folder import MANIFEST
 from emkit.testing.forecasters import relapse_cohort_frames
 
 HORIZONS = (7, 14)

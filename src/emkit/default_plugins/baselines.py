@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emkit.baselines import GBMForecaster, LogisticForecaster, PrevalenceForecaster
+from emkit.forecasters import GBMForecaster, LogisticForecaster, PrevalenceForecaster
 from emkit.interfaces import Forecaster
 from emkit.plugins import hookimpl
 

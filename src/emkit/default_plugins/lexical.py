@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from emkit.features.lexical import LexicalExtractor
 from emkit.interfaces import FeatureExtractor
-from emkit.lexical import LexicalExtractor
 from emkit.plugins import hookimpl
 
 

@@ -18,15 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from emkit.baselines import (
-    GBMForecaster,
-    LogisticForecaster,
-    label_column,
-    proba_column,
-    source_feature,
-)
+from emkit.columns import label_column, proba_column
 from emkit.errors import EmkitError
 from emkit.evaluation.metrics import auroc
+from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster, source_feature
 from emkit.interfaces import Forecaster
 
 

@@ -6,13 +6,28 @@ is normalised to a ``(patient_id: str, date: datetime64)`` index so that frames 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from emkit.columns import horizon_of, label_column
 from emkit.errors import EmkitError
 from emkit.models import FEATURE_INDEX
+from emkit.store import DEFAULT_STORE_BACKEND
+
+if TYPE_CHECKING:
+    from emkit.dataset import Patient
+
+__all__ = [
+    "cohort_labels",
+    "cohort_onsets",
+    "load_features",
+    "load_latent",
+    "normalise_index",
+    "read_labels",
+]
 
 
 def normalise_index(frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,33 +54,68 @@ def normalise_index(frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_index()
 
 
-def load_features(path: Path, feature_set: str = "features") -> pd.DataFrame:
-    """A feature frame from a Parquet or CSV file, or from a SQLite feature store.
+def load_features(
+    source: Path | str,
+    feature_set: str = "features",
+    *,
+    backend: str = DEFAULT_STORE_BACKEND,
+    store_options: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """A feature frame from a Parquet or CSV file, or from a feature store.
+
+    The frame carries its column roles (:meth:`FeatureSchema.of <emkit.FeatureSchema.of>`):
+    the schema stored with the feature set or the Parquet file, else the naming rule.
 
     Args:
-        path: ``*.parquet`` / ``*.csv`` with ``patient_id`` and ``date`` columns (or index),
-            or a SQLite store file written by ``emkit features``.
+        source: ``*.parquet`` / ``*.csv`` with ``patient_id`` and ``date`` columns (or index),
+            or the location of a feature store (for SQLite, the file ``emkit features`` wrote).
         feature_set: Feature set to read from a store.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise EmkitError(f"{path}: feature file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    elif suffix == ".csv":
-        frame = pd.read_csv(path)
-    else:
-        from emkit.plugins import get_feature_store
+        backend: Registered name of the feature store (``--store-backend``).
+        store_options: The store's other options (``--store-option``).
 
-        frame = get_feature_store("sqlite", path=path).read(feature_set)
+    Raises:
+        EmkitError: naming ``source`` when it is missing, empty or has no numeric column.
+    """
+    from emkit.features.schema import FeatureSchema
+    from emkit.plugins import host
+    from emkit.store import open_feature_store
+
+    suffix = Path(str(source)).suffix.lower()
+    is_file = suffix in (".parquet", ".csv")
+    on_disk = is_file or (
+        getattr(host.get_class("feature_store", backend), "location_option", None) == "path"
+    )
+    if on_disk and not Path(source).exists():  # a store would create an empty file instead
+        raise EmkitError(f"{source}: feature file not found")
+    if suffix == ".parquet":
+        frame = pd.read_parquet(source)
+    elif suffix == ".csv":
+        frame = pd.read_csv(source)
+    else:
+        store = open_feature_store(backend, source, **(store_options or {}))
+        frame = store.read(feature_set)
         if frame.empty:
-            raise EmkitError(f"{path}: feature set {feature_set!r} is empty or missing")
+            raise EmkitError(f"{source}: feature set {feature_set!r} is empty or missing")
+    schema = FeatureSchema.of(frame)
     frame = normalise_index(frame)
     numeric = frame.select_dtypes("number")
     if numeric.shape[1] == 0:
-        raise EmkitError(f"{path}: no numeric feature columns")
-    return numeric
+        raise EmkitError(f"{source}: no numeric feature columns")
+    return schema.attach(numeric)
+
+
+def cohort_onsets(cohort: Path) -> pd.DataFrame:
+    """Relapse onsets of the cohort folder: a ``patient_id``/``onset`` table."""
+    from emkit.dataset import read_cohort
+
+    return _onsets(read_cohort(cohort))
+
+
+def _onsets(patients: Sequence[Patient]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(p.patient_id, pd.Timestamp(d)) for p in patients for d in p.relapse_onsets],
+        columns=["patient_id", "onset"],
+    )
 
 
 def cohort_labels(
@@ -74,7 +124,7 @@ def cohort_labels(
     """Labels and relapse onsets of the cohort folder (data contract of :mod:`emkit.dataset`).
 
     Returns:
-        ``(labels, onsets)``: ``relapse_within_{h}d`` columns (NaN = excluded) indexed by
+        ``(labels, onsets)``: :func:`~emkit.label_column` columns (NaN = excluded) indexed by
         ``(patient_id, date)``, and a ``patient_id``/``onset`` table.
     """
     from emkit.dataset import read_cohort
@@ -88,12 +138,32 @@ def cohort_labels(
         list(horizons),
         DEFAULT_RECOVERY_DAYS if recovery_days is None else recovery_days,
     )
-    keep = [c for c in labels.columns if str(c).startswith("relapse_within_")]
-    onsets = pd.DataFrame(
-        [(p.patient_id, pd.Timestamp(d)) for p in patients for d in p.relapse_onsets],
-        columns=["patient_id", "onset"],
-    )
-    return normalise_index(labels[keep].astype(float)), onsets
+    keep = [c for c in labels.columns if horizon_of(str(c)) is not None]
+    return normalise_index(labels[keep].astype(float)), _onsets(patients)
+
+
+def read_labels(path: Path, horizons: Sequence[int]) -> pd.DataFrame:
+    """The label columns of ``horizons`` from a file written by ``emkit prepare``.
+
+    Returns:
+        :func:`~emkit.label_column` columns (NaN = excluded) indexed by ``(patient_id, date)``.
+
+    Raises:
+        EmkitError: naming the file when it cannot be read or lacks a horizon's column.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise EmkitError(f"{path}: cannot read labels: {exc}") from None
+    wanted = [label_column(h) for h in horizons]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise EmkitError(
+            f"{path}: no label column {missing} (run `emkit prepare --horizons ...` with these "
+            "horizons)"
+        )
+    return normalise_index(frame[wanted].astype(float))
 
 
 def load_latent(cohort: Path) -> pd.Series | None:

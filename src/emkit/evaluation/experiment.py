@@ -1,7 +1,7 @@
 """Out-of-fold forecasts and their scores, with patient-bootstrap intervals.
 
 Every forecaster is fitted once per split on the training rows only (anything learned from
-features, such as the PCA of MiniLLM embeddings, is fitted there too) and scored on the test
+features, such as the PCA of each embedding block, is fitted there too) and scored on the test
 rows it never saw. All forecasters and the oracle are scored on the same rows.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from emkit.baselines import label_column, proba_column
+from emkit.columns import label_column, proba_column
 from emkit.evaluation.bootstrap import Interval, patient_bootstrap
 from emkit.evaluation.metrics import (
     auroc,
@@ -26,12 +26,10 @@ from emkit.evaluation.metrics import (
     event_sensitivity,
 )
 from emkit.evaluation.splits import Split
+from emkit.features.pca import EmbeddingPCA
+from emkit.features.schema import ColumnRole, FeatureColumn, FeatureSchema
 from emkit.interfaces import Forecaster
 
-#: Prefix of raw MiniLLM embedding columns, reduced by a per-fold PCA.
-EMBEDDING_PREFIX = "llm_emb_"
-#: Prefix of the PCA components of the embeddings.
-PCA_PREFIX = "llm_pca_"
 #: Column of the prediction frame holding the oracle (the cohort's latent signal).
 ORACLE = "oracle"
 
@@ -51,40 +49,43 @@ def _progress(enabled: bool, total: int, description: str) -> Iterator[Callable[
         yield lambda: bar.advance(task)
 
 
-def embedding_columns(columns: Sequence[str]) -> list[str]:
-    """Raw embedding dimensions (``llm_emb_000`` …) among ``columns``, excluding drift."""
-    return [
-        c
-        for c in columns
-        if c.startswith(EMBEDDING_PREFIX) and c[len(EMBEDDING_PREFIX) :].isdigit()
-    ]
+def fold_features(
+    features: pd.DataFrame,
+    train: np.ndarray,
+    n_components: int = 8,
+    schema: FeatureSchema | None = None,
+) -> pd.DataFrame:
+    """Features for one fold: each embedding block replaced by a PCA fitted on training rows only.
 
-
-def fold_features(features: pd.DataFrame, train: np.ndarray, n_components: int = 8) -> pd.DataFrame:
-    """Features for one fold: raw embeddings replaced by a PCA fitted on training rows only.
-
-    Frames without raw ``llm_emb_NNN`` columns are returned unchanged; existing
-    ``llm_pca_*`` columns are then dropped in favour of the per-fold ones.
+    Embedding columns are found by role (``schema``, default :meth:`FeatureSchema.of(features)
+    <emkit.FeatureSchema.of>`): ``llm_emb_*`` become ``llm_pca_*``, ``hf_emb_*`` become
+    ``hf_pca_*``, each block with its own :class:`~emkit.EmbeddingPCA`. A block's existing
+    ``embedding_pca`` columns are dropped in favour of the per-fold ones; frames without
+    embedding columns are returned unchanged. The result carries its roles.
     """
-    from sklearn.decomposition import PCA
-
-    emb = embedding_columns([str(c) for c in features.columns])
-    if not emb:
+    roles = (schema or FeatureSchema.of(features)).select(features.columns)
+    blocks = roles.embedding_blocks()
+    if not blocks:
         return features
-    values = features[emb].to_numpy(dtype=float)
-    fit_rows = train & np.isfinite(values).all(axis=1)
-    k = min(n_components, len(emb), int(fit_rows.sum()))
-    rest = features.drop(
-        columns=emb + [c for c in features.columns if str(c).startswith(PCA_PREFIX)]
-    )
-    if k < 1:
-        return rest
-    pca = PCA(n_components=k, random_state=0).fit(values[fit_rows])
-    components = np.full((len(features), k), np.nan)
-    ok = np.isfinite(values).all(axis=1)
-    components[ok] = pca.transform(values[ok])
-    names = [f"{PCA_PREFIX}{i:02d}" for i in range(k)]
-    return pd.concat([rest, pd.DataFrame(components, index=features.index, columns=names)], axis=1)
+    stale = [
+        c.name for c in roles.columns if c.role is ColumnRole.EMBEDDING_PCA and c.block in blocks
+    ]
+    frame = features.drop(columns=stale)
+    added: list[FeatureColumn] = []
+    for block, columns in blocks.items():
+        before = set(frame.columns)
+        frame = (
+            EmbeddingPCA(n_components, block=block, columns=columns)
+            .fit(frame[train])
+            .transform(frame)
+        )
+        added += [
+            FeatureColumn(name=str(c), role=ColumnRole.EMBEDDING_PCA, block=block)
+            for c in frame.columns
+            if c not in before
+        ]
+    reduced = FeatureSchema.merge(roles, FeatureSchema(columns=tuple(added)))
+    return reduced.select(frame.columns).attach(frame)
 
 
 def history_mask(index: pd.Index, rows: np.ndarray, lookback: int) -> np.ndarray:
@@ -121,7 +122,7 @@ def out_of_fold_predictions(
     The model predicts from the test patients' days up to the end of the test block (history
     is allowed as context, as far back as the model's :attr:`~emkit.Forecaster.lookback`;
     forecasters use no day after the one they predict), and only the test rows are kept.
-    Returns ``p_relapse_within_{h}d`` columns plus ``fold``. ``on_fit`` receives each split
+    Returns :func:`~emkit.proba_column` columns plus ``fold``. ``on_fit`` receives each split
     with the model fitted on it (to keep a model without fitting it twice).
     """
     labels = labels.reindex(features.index)
@@ -129,8 +130,9 @@ def out_of_fold_predictions(
     dates = pd.DatetimeIndex(features.index.get_level_values("date"))
     parts = []
     with _progress(progress, len(splits), description) as advance:
+        schema = FeatureSchema.of(features)
         for split in splits:
-            frame = fold_features(features, split.train)
+            frame = fold_features(features, split.train, schema=schema)
             model = factory().fit(frame[split.train], labels[split.train], horizons)
             if on_fit is not None:
                 on_fit(split, model)
@@ -256,7 +258,7 @@ def evaluate(
 
     Args:
         features: Per-day features indexed by ``(patient_id, date)``.
-        labels: ``relapse_within_{h}d`` columns on the same index (NaN = excluded day).
+        labels: :func:`~emkit.label_column` columns on the same index (NaN = excluded day).
         forecasters: Display name → factory of an unfitted forecaster.
         splits: Folds from :mod:`emkit.evaluation.splits`.
         horizons: Horizons in days.

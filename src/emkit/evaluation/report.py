@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _sdk import atomic_write_text
+from _sdk import atomic_write_bytes, atomic_write_text
+from emkit.evaluation.experiment import prediction_column
 from emkit.evaluation.study import read_study
 
 _STYLE = """
@@ -112,7 +113,7 @@ def curves_figure(record: dict[str, Any], predictions: pd.DataFrame, horizon: in
     y = rows[y_col].to_numpy()
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     for model in record["models"]:
-        p = rows[f"{model}|p_relapse_within_{horizon}d"].to_numpy()
+        p = rows[prediction_column(model, horizon)].to_numpy()
         fpr, tpr, _ = roc_curve(y, p)
         axes[0].plot(fpr, tpr, label=model)
         precision, recall, _ = precision_recall_curve(y, p)
@@ -181,7 +182,7 @@ def timelines_figure(
     """Held-out risk of the best model over time for a few patients, onsets marked."""
     plt = _pyplot()
     best = record["best"][str(horizon)]
-    column = f"{best}|p_relapse_within_{horizon}d"
+    column = prediction_column(best, horizon)
     onsets = pd.DataFrame(record.get("onsets", []))
     patients = list(predictions.index.get_level_values("patient_id").unique())
     if not onsets.empty:
@@ -300,8 +301,6 @@ def write_report(folder: Path, out: Path | None = None, figures: Path | None = N
 def export_figures(page: str, folder: Path) -> list[Path]:
     """Write the report's embedded PNG figures to ``folder``; returns the files written."""
     import re
-
-    from _sdk import atomic_write_bytes
 
     written = []
     pattern = r'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">'

@@ -19,15 +19,29 @@ import numpy as np
 import pandas as pd
 
 from _sdk import atomic_write_bytes, atomic_write_text
+from emkit.columns import label_column
 from emkit.evaluation import analyses
 from emkit.evaluation.ablation import run_ablation
 from emkit.evaluation.data import normalise_index
 from emkit.evaluation.experiment import Evaluation, ForecasterFactory, evaluate, fold_features
 from emkit.evaluation.splits import make_splits
+from emkit.features.schema import ColumnRole, FeatureSchema
 from emkit.interfaces import Forecaster
 
-#: Features whose event-locked curves the seed asks for, when present.
-EVENT_LOCKED_FEATURES = ("llm_perplexity", "llm_emb_drift_7d")
+__all__ = [
+    "EVENT_LOCKED_ROLES",
+    "cohort_summary",
+    "event_locked_analyses",
+    "factories",
+    "importance_analyses",
+    "read_study",
+    "run_study",
+    "write_study",
+]
+
+#: Roles of the features whose event-locked curves the seed asks for (perplexity and
+#: embedding drift, of every language model present).
+EVENT_LOCKED_ROLES = (ColumnRole.PERPLEXITY, ColumnRole.EMBEDDING_DRIFT)
 
 
 def factories(
@@ -58,7 +72,7 @@ def cohort_summary(
         "horizons": {},
     }
     for h in horizons:
-        y = labels[f"relapse_within_{h}d"].reindex(features.index)
+        y = labels[label_column(h)].reindex(features.index)
         summary["horizons"][str(h)] = {
             "positive_rate": float(y.mean()),
             "excluded_share": float(y.isna().mean()),
@@ -85,7 +99,7 @@ def importance_analyses(
 
     Args:
         features: Per-day features.
-        labels: ``relapse_within_{h}d`` labels on the same rows.
+        labels: :func:`~emkit.label_column` labels on the same rows.
         forecasters: Display name → factory.
         train: Rows the forecasters are fitted on.
         test: Rows the importances are measured on.
@@ -96,8 +110,8 @@ def importance_analyses(
         permutation: Forecasters that get permutation importance (default: all but
             ``prevalence``). Each costs two predictions per feature.
     """
-    from emkit.baselines import GBMForecaster, LogisticForecaster
     from emkit.errors import EmkitError
+    from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster
 
     frame = fold_features(features, train)
     fitted = fitted or {}
@@ -165,12 +179,13 @@ def run_study(
     progress: bool = False,
     permutation: Collection[str] | None = None,
     log: Callable[[str], None] = lambda message: None,
+    schema: FeatureSchema | None = None,
 ) -> tuple[Evaluation, dict[str, Any]]:
     """Evaluate ``forecasters``, the ablation and the analyses on the same splits.
 
     Args:
         features: Per-day features.
-        labels: ``relapse_within_{h}d`` labels.
+        labels: :func:`~emkit.label_column` labels.
         forecasters: Display name → factory.
         horizons: Horizons in days.
         scheme: ``"rolling"`` (purge gap = longest horizon) or ``"patients"``.
@@ -185,17 +200,21 @@ def run_study(
         permutation: Forecasters that get permutation importance (default: all but
             ``prevalence``); see :func:`importance_analyses`.
         log: Receives one line per finished stage.
+        schema: Roles of the feature columns (default: :meth:`FeatureSchema.of(features)
+            <emkit.FeatureSchema.of>`): which are embeddings to reduce per fold, which belong
+            to which ablation experiment, which get event-locked curves.
 
     Returns:
         The :class:`Evaluation` and the JSON-ready study record.
     """
     from emkit.evaluation.metrics import event_onsets_from_labels
 
-    features = normalise_index(features)
+    schema = (schema or FeatureSchema.of(features)).select(features.columns)
+    features = schema.attach(normalise_index(features))
     labels = normalise_index(labels).reindex(features.index)
     horizons = sorted(int(h) for h in horizons)
     if onsets is None:
-        onsets = event_onsets_from_labels(labels[f"relapse_within_{horizons[0]}d"])
+        onsets = event_onsets_from_labels(labels[label_column(horizons[0])])
     index = pd.MultiIndex.from_tuples(features.index, names=features.index.names)
     splits = make_splits(index, scheme, horizons=horizons, n_folds=n_folds)
     result = evaluate(
@@ -229,10 +248,13 @@ def run_study(
             n_boot=n_boot,
             seed=seed,
             progress=progress,
+            schema=schema,
         )
         record["ablation"] = {"forecaster": ablation, "rows": _records(table)}
         log(f"ablation with {ablation}: {len(table)} experiments")
-    record["event_locked"] = event_locked_analyses(features, onsets, EVENT_LOCKED_FEATURES)
+    record["event_locked"] = event_locked_analyses(
+        features, onsets, schema.columns_with(*EVENT_LOCKED_ROLES)
+    )
     middle = horizons[len(horizons) // 2]
     last = splits[-1]
     record["importance"] = {

@@ -1,4 +1,10 @@
-"""Feature helpers shared by language-model extractors: day aggregation and PCA."""
+"""Feature code in one place.
+
+Schemas and roles, day aggregation, temporal features, PCA and the built-in lexical extractor
+(:mod:`emkit.features.lexical`).
+
+The public names are re-exported by :mod:`emkit`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,41 @@ from emkit.features.daily import (
     day_frame,
     length_sorted_batches,
     message_day_columns,
+    message_day_schema,
 )
 from emkit.features.pca import EmbeddingPCA
+from emkit.features.schema import (
+    SCHEMA_ATTR,
+    ColumnRole,
+    FeatureColumn,
+    FeatureSchema,
+    embedding_columns,
+    pca_column,
+)
+from emkit.features.temporal import (
+    add_temporal_features,
+    coherence_drop,
+    embedding_drift,
+    perplexity_trend,
+    rolling_zscores,
+)
 
 __all__ = [
+    "SCHEMA_ATTR",
+    "ColumnRole",
     "EmbeddingPCA",
+    "FeatureColumn",
+    "FeatureSchema",
     "MessageFeatures",
+    "add_temporal_features",
+    "coherence_drop",
     "day_frame",
+    "embedding_columns",
+    "embedding_drift",
     "length_sorted_batches",
     "message_day_columns",
+    "message_day_schema",
+    "pca_column",
+    "perplexity_trend",
+    "rolling_zscores",
 ]

@@ -25,9 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from emkit.features.schema import ColumnRole, FeatureColumn, FeatureSchema
 from emkit.models import FEATURE_INDEX, PatientDay
 
-__all__ = ["MessageFeatures", "day_frame", "length_sorted_batches", "message_day_columns"]
+__all__ = [
+    "MessageFeatures",
+    "day_frame",
+    "length_sorted_batches",
+    "message_day_columns",
+    "message_day_schema",
+]
 
 
 @dataclass
@@ -105,6 +112,39 @@ def message_day_columns(prefix: str, n_embd: int, *, perplexity: bool = True) ->
     if perplexity:
         scalars.insert(0, "perplexity")
     return [f"{prefix}emb_{i:03d}" for i in range(n_embd)] + [f"{prefix}{s}" for s in scalars]
+
+
+def message_day_schema(
+    prefix: str,
+    n_embd: int,
+    *,
+    perplexity: bool = True,
+    temporal: bool = False,
+    window: int = 7,
+) -> FeatureSchema:
+    """The columns of :func:`day_frame` with their roles: what a language-model extractor declares.
+
+    With ``temporal``, the columns :func:`~emkit.add_temporal_features` adds are included.
+
+    The embedding block is ``prefix`` without its final ``_`` (``"llm_"`` → ``"llm"``).
+    """
+    block = prefix.rstrip("_")
+    roles = {f"{prefix}perplexity": ColumnRole.PERPLEXITY}
+    names = message_day_columns(prefix, n_embd, perplexity=perplexity)
+    if temporal:
+        if perplexity:
+            names.append(f"{prefix}perplexity_trend_{window}d")
+            roles[names[-1]] = ColumnRole.PERPLEXITY_TREND
+        names.append(f"{prefix}emb_drift_{window}d")
+        roles[names[-1]] = ColumnRole.EMBEDDING_DRIFT
+        names.append(f"{prefix}coherence_drop")
+    columns = [
+        FeatureColumn(name=name, role=ColumnRole.EMBEDDING, block=block)
+        if i < n_embd
+        else FeatureColumn(name=name, role=roles.get(name, ColumnRole.SCALAR), block=block)
+        for i, name in enumerate(names)
+    ]
+    return FeatureSchema(columns=tuple(columns))
 
 
 def day_frame(

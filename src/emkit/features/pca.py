@@ -1,64 +1,93 @@
-"""PCA of day embeddings, fitted on the training split only."""
+"""PCA of an embedding block, fitted on the training split only (the one implementation).
+
+The evaluation reduces every embedding block of a feature frame with it, once per fold
+(:func:`emkit.evaluation.fold_features`); use it directly when you fit a model yourself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
 import pandas as pd
 
 from emkit.errors import EmkitError
-from emkit.temporal import embedding_columns
+from emkit.features.schema import FeatureSchema, pca_column
 
 __all__ = ["EmbeddingPCA"]
 
 
 class EmbeddingPCA:
-    """Reduce ``<source>emb_NNN`` columns to ``n_components`` (``<source>pca_00`` …).
+    """Reduce the embedding columns of one block to ``n_components`` (``<block>_pca_00`` …).
 
-    Fit it on the training split's rows only, then transform every split. Days without text
-    (all-zero embeddings) are left out of the fit and get NaN components.
+    Fit it on the training split's rows only, then transform every split. Days without a usable
+    embedding — all zeros (a day without text) or not finite — are left out of the fit and get
+    NaN components. With fewer usable training days than components, fewer components are
+    kept; with none, the block is dropped without replacement.
 
     Args:
-        n_components: Components kept (default 16, as the seed suggests for the TFT).
-        source: Column prefix of the embeddings (``"llm_"`` or ``"hf_"``).
+        n_components: Components kept at most (default 16, as the seed suggests for the TFT).
+        block: The embedding block (``"llm"``, ``"hf"``); its columns are found by role.
         seed: Random state of the solver.
+        columns: The block's columns, when the caller already knows them (default: the
+            ``embedding`` columns of ``block`` in the frame's schema, see
+            :class:`~emkit.FeatureSchema`).
     """
 
-    def __init__(self, n_components: int = 16, source: str = "llm_", seed: int = 0) -> None:
+    def __init__(
+        self,
+        n_components: int = 16,
+        block: str = "llm",
+        seed: int = 0,
+        columns: Sequence[str] | None = None,
+    ) -> None:
         self.n_components = n_components
-        self.source = source
+        self.block = block
         self.seed = seed
+        self.columns = None if columns is None else list(columns)
 
     def fit(self, frame: pd.DataFrame) -> Self:
-        """Fit on the training rows of ``frame``. Returns ``self``."""
+        """Fit on the (training) rows of ``frame``. Returns ``self``.
+
+        Raises:
+            EmkitError: when ``frame`` has no embedding column of the block.
+        """
         from sklearn.decomposition import PCA
 
-        columns = embedding_columns(frame, self.source)
+        columns = self.columns
+        if columns is None:
+            columns = FeatureSchema.of(frame).embedding_blocks().get(self.block, [])
         if not columns:
-            raise EmkitError(f"no {self.source}emb_NNN columns to reduce")
+            raise EmkitError(f"no {self.block}_emb_NNN columns to reduce")
         matrix = frame[columns].to_numpy(dtype=np.float64)
-        matrix = matrix[np.abs(matrix).sum(axis=1) > 0]
-        k = min(self.n_components, len(columns))
-        if len(matrix) < k:
-            raise EmkitError(
-                f"PCA with {k} components needs at least {k} days with text, got {len(matrix)}"
-            )
-        self.columns_ = columns
-        self.pca_ = PCA(n_components=k, random_state=self.seed).fit(matrix)
+        usable = matrix[_usable(matrix)]
+        k = min(self.n_components, len(columns), len(usable))
+        self.columns_ = list(columns)
+        self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable) if k > 0 else None
         return self
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` with its embedding columns replaced by ``<source>pca_NN`` components."""
-        if not hasattr(self, "pca_"):
+        """``frame`` with the block's columns replaced by ``<block>_pca_NN`` components."""
+        if not hasattr(self, "columns_"):
             raise EmkitError("EmbeddingPCA.transform called before fit")
+        rest = frame.drop(columns=self.columns_)
+        if self.pca_ is None:
+            return rest
         matrix = frame[self.columns_].to_numpy(dtype=np.float64)
-        components = self.pca_.transform(matrix)
-        components[np.abs(matrix).sum(axis=1) == 0] = np.nan
-        names = [f"{self.source}pca_{i:02d}" for i in range(components.shape[1])]
+        ok = _usable(matrix)
+        components = np.full((len(frame), self.pca_.n_components_), np.nan)
+        if ok.any():
+            components[ok] = self.pca_.transform(matrix[ok])
+        names = [pca_column(self.block, i) for i in range(components.shape[1])]
         reduced = pd.DataFrame(components, index=frame.index, columns=names)
-        return pd.concat([frame.drop(columns=self.columns_), reduced], axis=1)
+        return pd.concat([rest, reduced], axis=1)
 
     def fit_transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """:meth:`fit` then :meth:`transform` on the same (training) frame."""
         return self.fit(frame).transform(frame)
+
+
+def _usable(matrix: np.ndarray) -> np.ndarray:
+    """Rows with a finite, non-zero embedding."""
+    return np.asarray(np.isfinite(matrix).all(axis=1) & (np.abs(matrix).sum(axis=1) > 0))

@@ -8,7 +8,7 @@ the dataset layout (:mod:`emkit.dataset`).
 
 from __future__ import annotations
 
-from emkit.parsers.patient import (
+from emkit.parsers.pseudonymise import (
     ParseSummary,
     Pseudonymiser,
     SenderNotFoundError,

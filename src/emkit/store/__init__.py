@@ -1,7 +1,38 @@
-"""Feature stores: the built-in SQLite store of per-day feature windows."""
+"""Feature stores: the built-in SQLite store, and opening any registered store by name."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from emkit.interfaces import FeatureStore
 from emkit.store.sqlite import FeatureSetVersion, FeatureStoreError, SQLiteFeatureStore
 
-__all__ = ["FeatureSetVersion", "FeatureStoreError", "SQLiteFeatureStore"]
+__all__ = [
+    "DEFAULT_STORE_BACKEND",
+    "FeatureSetVersion",
+    "FeatureStoreError",
+    "SQLiteFeatureStore",
+    "open_feature_store",
+]
+
+#: The store ``--store-backend`` names when not given.
+DEFAULT_STORE_BACKEND = "sqlite"
+
+
+def open_feature_store(backend: str, location: str | Path, **options: Any) -> FeatureStore:
+    """The feature store registered as ``backend``, at ``location``.
+
+    ``location`` fills the store's :attr:`~emkit.FeatureStore.location_option` (``path`` for
+    SQLite; a connection string for a database server); ``options`` are its other options.
+    This is what ``--store-backend NAME --store LOCATION --store-option KEY=VALUE`` does.
+
+    Raises:
+        UnknownPluginError: when no installed plugin provides ``backend``.
+        InvalidOptionsError: when ``options`` do not fit the store.
+    """
+    from emkit.plugins import get_feature_store, host
+
+    cls = host.get_class("feature_store", backend)
+    key = getattr(cls, "location_option", "path")
+    return get_feature_store(backend, **{key: location, **options})

@@ -2,17 +2,27 @@
 
 Layout (one file, WAL journal):
 
-``feature_sets(name, version, columns, created_at)``
-    One row per version of a named feature set; ``columns`` is the JSON list of its columns.
-    Writing a frame whose columns differ from the latest version's opens a new version.
+``feature_sets(name, version, columns, created_at, schema)``
+    One row per version of a named feature set; ``columns`` is the JSON list of its columns and
+    ``schema`` the JSON :class:`~emkit.FeatureSchema` (the role of each column). Writing a
+    frame whose columns or roles differ from the latest version's opens a new version.
 ``feature_windows(id, feature_set, version, patient_id, date, written_at, llm_embedding,
 llm_perplexity, llm_perplexity_trend, features)``
     Append-only: a rewrite of a patient-day adds a row, so reads ``as_of`` an instant see the
-    rows as they were then. ``llm_embedding`` holds the ``llm_emb_*`` columns as a float32
-    blob, ``features`` every other column as a float64 blob (NaN kept), and
-    ``llm_perplexity`` / ``llm_perplexity_trend`` repeat those values as SQL columns for queries.
+    rows as they were then. ``llm_embedding`` holds every ``embedding`` column (any block:
+    ``llm_emb_*``, ``hf_emb_*``…, in column order) as one float32 blob, ``features`` every
+    other column as a float64 blob (NaN kept), and ``llm_perplexity`` / ``llm_perplexity_trend``
+    repeat the first ``perplexity`` / ``perplexity_trend`` column as SQL columns for queries.
+    (The SQL names are the seed's.)
 
 Every write is one transaction: an interrupted write leaves the store as it was before it.
+
+Schema versions: files written by emkit before feature schemas (store schema version 1) are
+migrated in place when opened — ``feature_sets`` gains its ``schema`` column and nothing else
+changes. Their versions have no stored schema: they keep their layout (only ``llm_emb_NNN`` in
+the float32 blob) and their roles follow the naming rule. The next write with the same columns
+and the same float32 columns records its schema on that version; a write that would store
+other columns as float32 (such as ``hf_emb_*``) opens a new version.
 """
 
 from __future__ import annotations
@@ -35,15 +45,15 @@ from pydantic import Field
 from _sdk import atomic_write_bytes
 from _sdk.sqlite import transaction
 from emkit.errors import EmkitError
+from emkit.features.schema import ColumnRole, FeatureSchema
 from emkit.interfaces import FeatureStore
 from emkit.models import FEATURE_INDEX
 
 __all__ = ["FeatureSetVersion", "FeatureStoreError", "SQLiteFeatureStore"]
 
-SCHEMA_VERSION = 1
-_EMBEDDING = re.compile(r"^llm_emb_\d+$")
-_PERPLEXITY = "llm_perplexity"
-_PERPLEXITY_TREND = "llm_perplexity_trend_7d"
+SCHEMA_VERSION = 2
+#: Float32 columns of versions written by store schema version 1 (no stored schema).
+_LEGACY_EMBEDDING = re.compile(r"^llm_emb_\d+$")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +62,7 @@ CREATE TABLE IF NOT EXISTS feature_sets (
     version INTEGER NOT NULL,
     columns TEXT NOT NULL,
     created_at TEXT NOT NULL,
+    schema TEXT,
     PRIMARY KEY (name, version)
 );
 CREATE TABLE IF NOT EXISTS feature_windows (
@@ -78,12 +89,38 @@ class FeatureStoreError(EmkitError):
 
 @dataclass(frozen=True)
 class FeatureSetVersion:
-    """One version of a feature set: its columns and when it was created (UTC)."""
+    """One version of a feature set: its columns, their roles and when it was created (UTC).
+
+    Attributes:
+        name: The feature set.
+        version: Its version number (from 1).
+        columns: Column names, in order.
+        created_at: When the version was opened (UTC).
+        schema: Roles of the columns (from the naming rule for versions written before
+            feature schemas).
+        float32_columns: The columns kept in the float32 blob, in order.
+    """
 
     name: str
     version: int
     columns: tuple[str, ...]
     created_at: dt.datetime
+    schema: FeatureSchema
+    float32_columns: tuple[str, ...]
+
+    @classmethod
+    def from_row(
+        cls, name: str, version: int, columns: str, created_at: str, schema: str | None
+    ) -> FeatureSetVersion:
+        """A version from its ``feature_sets`` row."""
+        names = tuple(json.loads(columns))
+        if schema is None:  # written by store schema version 1
+            roles = FeatureSchema.infer(names)
+            float32 = tuple(c for c in names if _LEGACY_EMBEDDING.match(c))
+        else:
+            roles = FeatureSchema.model_validate_json(schema).select(names)
+            float32 = tuple(roles.columns_with(ColumnRole.EMBEDDING))
+        return cls(name, int(version), names, dt.datetime.fromisoformat(created_at), roles, float32)
 
 
 def _now() -> str:
@@ -108,8 +145,9 @@ def _iso_date(value: Any) -> str:
 class SQLiteFeatureStore(FeatureStore):
     """Per-day feature frames in one SQLite file, versioned, with point-in-time reads.
 
-    ``llm_emb_*`` columns are stored as float32 (the precision the MiniLLM extractor computes
-    them in); every other column is stored as float64, so values round-trip exactly.
+    Columns with the ``embedding`` role (any block: ``llm_emb_*``, ``hf_emb_*``…) are stored as
+    float32 (the precision language models compute them in); every other column is stored as
+    float64, so values round-trip exactly. Each version keeps its :class:`~emkit.FeatureSchema`.
     """
 
     name: ClassVar[str] = "sqlite"
@@ -139,10 +177,17 @@ class SQLiteFeatureStore(FeatureStore):
                     conn.execute(
                         "INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
                     )
+                elif int(row[0]) == 1:
+                    # Feature schemas: versions gain their roles; rows are untouched.
+                    conn.execute("ALTER TABLE feature_sets ADD COLUMN schema TEXT")
+                    conn.execute(
+                        "UPDATE store_meta SET value = ? WHERE key = 'schema_version'",
+                        (str(SCHEMA_VERSION),),
+                    )
                 elif int(row[0]) != SCHEMA_VERSION:
                     raise FeatureStoreError(
                         f"{self.path}: store schema version {row[0]}, "
-                        f"this emkit reads version {SCHEMA_VERSION}"
+                        f"this emkit reads versions 1 and {SCHEMA_VERSION}"
                     )
         except sqlite3.DatabaseError as exc:
             raise FeatureStoreError(
@@ -174,18 +219,13 @@ class SQLiteFeatureStore(FeatureStore):
         conn = self._connect()
         try:
             rows = conn.execute(
-                "SELECT version, columns, created_at FROM feature_sets WHERE name = ? "
+                "SELECT version, columns, created_at, schema FROM feature_sets WHERE name = ? "
                 "ORDER BY version",
                 (feature_set,),
             ).fetchall()
         finally:
             conn.close()
-        return [
-            FeatureSetVersion(
-                feature_set, int(v), tuple(json.loads(c)), dt.datetime.fromisoformat(created)
-            )
-            for v, c, created in rows
-        ]
+        return [FeatureSetVersion.from_row(feature_set, *row) for row in rows]
 
     def feature_sets(self) -> list[str]:
         """Names of the feature sets in the store."""
@@ -216,26 +256,38 @@ class SQLiteFeatureStore(FeatureStore):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, feature_set: str, frame: pd.DataFrame) -> int:
+    def write(
+        self, feature_set: str, frame: pd.DataFrame, *, schema: FeatureSchema | None = None
+    ) -> int:
         """Append the rows of ``frame`` to the latest version of ``feature_set``, atomically.
 
-        A new version is opened when ``frame``'s columns differ from the latest version's.
-        Rows must be indexed by ``(patient_id, date)`` with numeric columns; a rewritten
-        patient-day supersedes the earlier row for reads after this write.
+        A new version is opened when ``frame``'s columns or their roles differ from the latest
+        version's. Rows must be indexed by ``(patient_id, date)`` with numeric columns; a
+        rewritten patient-day supersedes the earlier row for reads after this write.
+
+        Args:
+            feature_set: Name of the feature set.
+            frame: The rows.
+            schema: Roles of the columns (default: :meth:`FeatureSchema.of(frame)
+                <emkit.FeatureSchema.of>`). ``embedding`` columns are stored as float32.
 
         Returns:
             The number of rows written.
         """
         self._check_frame(frame)
         columns = tuple(str(c) for c in frame.columns)
-        embedding_cols = [c for c in columns if _EMBEDDING.match(c)]
-        scalar_cols = [c for c in columns if not _EMBEDDING.match(c)]
+        roles = (schema or FeatureSchema.of(frame)).select(columns)
+        embedding_cols = roles.columns_with(ColumnRole.EMBEDDING)
+        scalar_cols = [c for c in columns if c not in set(embedding_cols)]
         embeddings = frame[embedding_cols].to_numpy(dtype=np.float32) if embedding_cols else None
         scalars = frame[scalar_cols].to_numpy(dtype=np.float64)
-        perplexity = frame[_PERPLEXITY].to_numpy(np.float64) if _PERPLEXITY in columns else None
-        trend = (
-            frame[_PERPLEXITY_TREND].to_numpy(np.float64) if _PERPLEXITY_TREND in columns else None
-        )
+
+        def first(role: ColumnRole) -> np.ndarray | None:
+            named = roles.columns_with(role)
+            return frame[named[0]].to_numpy(np.float64) if named else None
+
+        perplexity = first(ColumnRole.PERPLEXITY)
+        trend = first(ColumnRole.PERPLEXITY_TREND)
         patients = [str(p) for p in frame.index.get_level_values(0)]
         dates = [_iso_date(d) for d in frame.index.get_level_values(1)]
 
@@ -245,7 +297,7 @@ class SQLiteFeatureStore(FeatureStore):
             return float(values[i])
 
         with self._transaction() as conn:
-            version = self._version_for_write(conn, feature_set, columns)
+            version = self._version_for_write(conn, feature_set, roles)
             written_at = _now()
             rows = (
                 (
@@ -285,19 +337,32 @@ class SQLiteFeatureStore(FeatureStore):
             raise FeatureStoreError(f"{self.path}: duplicated patient-day {first}")
 
     def _version_for_write(
-        self, conn: sqlite3.Connection, feature_set: str, columns: tuple[str, ...]
+        self, conn: sqlite3.Connection, feature_set: str, schema: FeatureSchema
     ) -> int:
         row = conn.execute(
-            "SELECT version, columns FROM feature_sets WHERE name = ? "
+            "SELECT version, columns, created_at, schema FROM feature_sets WHERE name = ? "
             "ORDER BY version DESC LIMIT 1",
             (feature_set,),
         ).fetchone()
-        if row is not None and tuple(json.loads(row[1])) == columns:
-            return int(row[0])
+        stored = schema.model_dump_json()
+        if row is not None:
+            latest = FeatureSetVersion.from_row(feature_set, *row)
+            same_layout = latest.columns == tuple(schema.names) and latest.float32_columns == tuple(
+                schema.columns_with(ColumnRole.EMBEDDING)
+            )
+            if same_layout and row[3] == stored:
+                return latest.version
+            if same_layout and row[3] is None:  # a version written before feature schemas
+                conn.execute(
+                    "UPDATE feature_sets SET schema = ? WHERE name = ? AND version = ?",
+                    (stored, feature_set, latest.version),
+                )
+                return latest.version
         version = 1 if row is None else int(row[0]) + 1
         conn.execute(
-            "INSERT INTO feature_sets (name, version, columns, created_at) VALUES (?, ?, ?, ?)",
-            (feature_set, version, json.dumps(list(columns)), _now()),
+            "INSERT INTO feature_sets (name, version, columns, created_at, schema) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (feature_set, version, json.dumps(schema.names), _now(), stored),
         )
         return version
 
@@ -322,7 +387,8 @@ class SQLiteFeatureStore(FeatureStore):
 
         Returns:
             A frame indexed by ``(patient_id, date)`` (dates as :class:`datetime.date`),
-            sorted, with the version's columns; empty when nothing matches.
+            sorted, with the version's columns and their roles attached
+            (:meth:`FeatureSchema.of <emkit.FeatureSchema.of>`); empty when nothing matches.
         """
         chosen = self._version(feature_set, version, as_of)
         if chosen is None:
@@ -334,9 +400,9 @@ class SQLiteFeatureStore(FeatureStore):
             return _empty_frame(())
         columns = chosen.columns
         if patients is not None and len(patients) == 0:
-            return _empty_frame(columns)
-        embedding_cols = [c for c in columns if _EMBEDDING.match(c)]
-        scalar_cols = [c for c in columns if not _EMBEDDING.match(c)]
+            return chosen.schema.attach(_empty_frame(columns))
+        embedding_cols = list(chosen.float32_columns)
+        scalar_cols = [c for c in columns if c not in set(embedding_cols)]
         where = ["feature_set = ?", "version = ?"]
         params: list[Any] = [feature_set, chosen.version]
         if as_of is not None:
@@ -358,7 +424,7 @@ class SQLiteFeatureStore(FeatureStore):
         finally:
             conn.close()
         if not rows:
-            return _empty_frame(columns)
+            return chosen.schema.attach(_empty_frame(columns))
         scalars = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float64).reshape(
             len(rows), len(scalar_cols)
         )
@@ -372,10 +438,27 @@ class SQLiteFeatureStore(FeatureStore):
             [[r[0] for r in rows], [dt.date.fromisoformat(r[1]) for r in rows]],
             names=list(FEATURE_INDEX),
         )
-        return frame[list(columns)]
+        return chosen.schema.attach(frame[list(columns)])
+
+    def schema(self, feature_set: str) -> FeatureSchema:
+        """Roles of the columns of ``feature_set``'s latest version.
+
+        Raises:
+            FeatureStoreError: when the store has no such feature set.
+        """
+        chosen = self._version(feature_set, None, None)
+        if chosen is None:
+            raise FeatureStoreError(
+                f"{self.path}: no feature set {feature_set!r} "
+                f"(feature sets: {self.feature_sets() or 'none'})"
+            )
+        return chosen.schema
 
     def finished_days(self, feature_set: str) -> set[tuple[str, dt.date]]:
-        """The ``(patient_id, date)`` pairs stored in the latest version of ``feature_set``."""
+        """The ``(patient_id, date)`` pairs stored in the latest version of ``feature_set``.
+
+        Empty when the feature set does not exist yet.
+        """
         chosen = self._version(feature_set, None, None)
         if chosen is None:
             return set()
@@ -413,6 +496,9 @@ class SQLiteFeatureStore(FeatureStore):
 
     def import_parquet(self, feature_set: str, path: Path) -> int:
         """Write the rows of a parquet file (columns ``patient_id``, ``date`` + features).
+
+        Column roles come with the file when :meth:`export_parquet` wrote it (pandas keeps
+        ``attrs`` in the parquet metadata), else from the naming rule.
 
         Returns:
             The number of rows imported.

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emkit.columns import label_column, proba_column
 from emkit.interfaces import Forecaster
 from emkit.models import FEATURE_INDEX
 
@@ -32,7 +33,7 @@ def toy_problem(
     labels = pd.DataFrame(index=index)
     for h in HORIZONS:
         p = 1 / (1 + np.exp(-(2 * signal - 1.5)))
-        labels[f"relapse_within_{h}d"] = (rng.random(len(index)) < p).astype(float)
+        labels[label_column(h)] = (rng.random(len(index)) < p).astype(float)
         labels.iloc[rng.choice(len(index), size=len(index) // 20, replace=False), -1] = np.nan
     features = pd.DataFrame({"signal": signal, "noise": rng.normal(size=len(index))}, index=index)
     return features, labels
@@ -43,7 +44,7 @@ def check_forecaster_probabilities(factory: Factory) -> None:
     features, labels = toy_problem()
     model = factory().fit(features, labels, HORIZONS)
     proba = model.predict_proba(features)
-    assert list(proba.columns) == [f"p_relapse_within_{h}d" for h in HORIZONS], proba.columns
+    assert list(proba.columns) == [proba_column(h) for h in HORIZONS], proba.columns
     assert proba.index.equals(features.index)
     values = proba.to_numpy(dtype=float)
     assert np.isfinite(values).all()
@@ -157,7 +158,7 @@ def relapse_cohort_frames(
                 y[max(0, onset - h) : onset] = 1
             y[in_relapse] = np.nan
             y[n_days - h :] = np.nan
-            labels[f"relapse_within_{h}d"] = y
+            labels[label_column(h)] = y
         feature_parts.append(features)
         label_parts.append(labels)
         latent_parts.append(pd.DataFrame({"latent": latent}, index=index))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _sdk import atomic_write_bytes, atomic_write_text
+from emkit import atomic_write_bytes, atomic_write_text
 from emkit_minillm.errors import CheckpointError
 from emkit_minillm.tokenizer import load_tokenizer
 

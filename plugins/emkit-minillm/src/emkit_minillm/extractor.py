@@ -10,8 +10,7 @@ import pandas as pd
 from pydantic import Field
 
 import emkit
-from emkit.features import MessageFeatures, day_frame
-from emkit.temporal import add_temporal_features
+from emkit import MessageFeatures, add_temporal_features, day_frame, message_day_schema
 
 if TYPE_CHECKING:
     from emkit_minillm.checkpoint import LoadedModel
@@ -41,7 +40,8 @@ class MiniLLMExtractor(emkit.FeatureExtractor):
     embedding), ``llm_perplexity``, ``llm_attention_entropy``, ``llm_token_repetition``,
     ``llm_vocab_coverage``, ``llm_seq_len``, ``llm_coherence`` and, with ``temporal=True``,
     ``llm_perplexity_trend_7d``, ``llm_emb_drift_7d``, ``llm_coherence_drop``. See
-    :mod:`emkit.features.daily` for the formulas. The checkpoint is loaded on first use.
+    :func:`emkit.day_frame` for the formulas; :meth:`schema` declares the columns' roles. The
+    checkpoint is loaded on first use.
     """
 
     name: ClassVar[str] = "minillm"
@@ -94,6 +94,12 @@ class MiniLLMExtractor(emkit.FeatureExtractor):
             ids,
             batch_size=self.options.batch_size,
             max_batch_tokens=self.options.max_batch_tokens,
+        )
+
+    def schema(self) -> emkit.FeatureSchema:
+        """The ``llm_*`` columns with their roles (loads the checkpoint for its width)."""
+        return message_day_schema(
+            "llm_", self.loaded.model.config.n_embd, temporal=self.options.temporal
         )
 
     def transform(self, days: Sequence[emkit.PatientDay]) -> pd.DataFrame:

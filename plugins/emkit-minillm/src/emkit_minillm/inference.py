@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emkit.features import MessageFeatures, length_sorted_batches
+from emkit import MessageFeatures, length_sorted_batches
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

@@ -49,7 +49,7 @@ def read_corpus(path: Path) -> list[str]:
     if not path.is_dir():
         raise MiniLLMError(f"{path}: corpus not found")
     if any(p.is_dir() and (p / "messages").is_dir() for p in path.iterdir()):
-        from emkit.dataset import read_cohort
+        from emkit import read_cohort
 
         return [
             m.text for patient in read_cohort(path) for day in patient.days() for m in day.messages

@@ -33,21 +33,12 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from _sdk import atomic_write_text
-from emkit import EmkitError, Forecaster
+from emkit import EmkitError, Forecaster, atomic_write_text, label_column, proba_column
 
 #: Target classes; index 1 is the positive class whose probability is reported.
 CLASSES = ("no", "relapse")
 #: Columns the model adds itself; they are not input features.
 _INTERNAL_VARIABLES = {"relative_time_idx", "encoder_length"}
-
-
-def _label_column(h: int) -> str:
-    return f"relapse_within_{h}d"
-
-
-def _proba_column(h: int) -> str:
-    return f"p_relapse_within_{h}d"
 
 
 class TFTForecaster(Forecaster):
@@ -192,7 +183,7 @@ class TFTForecaster(Forecaster):
             torch.set_num_threads(self.options.threads)
         aligned = labels.reindex(features.index)
         for h in self.horizons_:
-            column = _label_column(h)
+            column = label_column(h)
             if column not in labels.columns:
                 raise KeyError(
                     f"labels have no column {column!r} (columns: {list(labels.columns)})"
@@ -323,7 +314,7 @@ class TFTForecaster(Forecaster):
             ordered = pd.Series(
                 values, index=features.sort_index(level=["patient_id", "date"]).index
             )
-            out[_proba_column(h)] = ordered.reindex(features.index).to_numpy()
+            out[proba_column(h)] = ordered.reindex(features.index).to_numpy()
         return out
 
     def feature_importance(self) -> pd.Series:

@@ -19,8 +19,13 @@ import pandas as pd
 from pydantic import Field
 
 import emkit
-from emkit.features import MessageFeatures, day_frame, length_sorted_batches
-from emkit.temporal import add_temporal_features
+from emkit import (
+    MessageFeatures,
+    add_temporal_features,
+    day_frame,
+    length_sorted_batches,
+    message_day_schema,
+)
 
 __all__ = ["HFModelError", "TransformersExtractor"]
 
@@ -55,7 +60,9 @@ def _cache_key(folder: Path, max_length: int | None) -> tuple[str, int | None, f
 class TransformersExtractor(emkit.FeatureExtractor):
     """Per-day ``hf_*`` features (same suffixes as ``llm_*``) from a local HF model folder.
 
-    Embeddings are the last hidden layer; token-weighted mean per day as for MiniLLM.
+    Embeddings are the last hidden layer; token-weighted mean per day as for MiniLLM. The
+    ``hf_emb_*`` columns are one embedding block, ``hf`` (:meth:`schema`): stores keep them as
+    float32 and evaluations reduce them with a per-fold PCA, as for MiniLLM's.
     """
 
     name: ClassVar[str] = "transformers"
@@ -206,6 +213,13 @@ class TransformersExtractor(emkit.FeatureExtractor):
             attention_entropy=entropy,
             seq_len=seq_len,
             token_ids=token_ids,
+        )
+
+    def schema(self) -> emkit.FeatureSchema:
+        """The ``hf_*`` columns with their roles (loads the model for its width and head)."""
+        loaded = self._load()
+        return message_day_schema(
+            "hf_", loaded.hidden_size, perplexity=loaded.causal, temporal=self.options.temporal
         )
 
     def transform(self, days: Sequence[emkit.PatientDay]) -> pd.DataFrame:

@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 
+from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions
+
 
 def evaluate_command(
     cohort: Annotated[Path, typer.Argument(help="Cohort folder (labels, onsets, latent.parquet).")],
     features: Annotated[
         Path,
-        typer.Option("--features", help="Feature store (SQLite) or a .parquet/.csv feature file."),
+        typer.Option("--features", help="Feature store or a .parquet/.csv feature file."),
     ],
     feature_set: Annotated[
         str, typer.Option("--feature-set", help="Feature set name.")
@@ -50,20 +52,44 @@ def evaluate_command(
         "evaluation"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    labels_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Labels written by `emkit prepare` (default: built from COHORT's events).",
+        ),
+    ] = None,
+    store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
+    store_option: StoreOptions = None,
 ) -> None:
-    """Evaluate forecasters on COHORT; write evaluation.json and predictions to --out."""
+    """Evaluate forecasters on COHORT; write evaluation.json and predictions to --out.
+
+    Onsets and the oracle (latent.parquet) always come from COHORT; labels from ``--labels``
+    (``emkit prepare``) when given, else from COHORT's events.
+    """
     forecaster = forecaster or ["prevalence", "logistic", "gbm"]
     option = option or []
     horizon = horizon or [7, 14, 30]
     from rich.table import Table
 
     from _sdk.cli import console, stderr_console
-    from emkit.cli.commands.train import parse_options
-    from emkit.evaluation.data import cohort_labels, load_features, load_latent
+    from emkit.cli.options import parse_options, store_options
+    from emkit.evaluation.data import (
+        cohort_labels,
+        cohort_onsets,
+        load_features,
+        load_latent,
+        read_labels,
+    )
     from emkit.evaluation.study import factories, run_study, write_study
 
-    frame = load_features(features, feature_set)
-    labels, onsets = cohort_labels(cohort, horizon)
+    frame = load_features(
+        features, feature_set, backend=store_backend, store_options=store_options(store_option)
+    )
+    if labels_file is not None:
+        labels, onsets = read_labels(labels_file, horizon), cohort_onsets(cohort)
+    else:
+        labels, onsets = cohort_labels(cohort, horizon)
     result, record = run_study(
         frame,
         labels,

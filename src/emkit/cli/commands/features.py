@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions, parse_options
 from emkit.errors import EmkitError
 
 
@@ -17,14 +18,17 @@ def parse_extractor_options(extractors: list[str], options: list[str]) -> dict[s
         EmkitError: an option not written ``extractor.key=value`` or naming an extractor that was
             not selected.
     """
-    from emkit.cli.commands.train import parse_options
-
     return parse_options(extractors, options, kind="extractor")
 
 
 def features_command(
     cohort: Annotated[Path, typer.Argument(help="Cohort folder (one sub-folder per patient).")],
-    store: Annotated[Path, typer.Option("--store", help="SQLite feature store file.")],
+    store: Annotated[
+        str,
+        typer.Option(
+            "--store", help="Where the feature store is (for sqlite, the file; created if missing)."
+        ),
+    ],
     extractor: Annotated[
         list[str] | None,
         typer.Option("--extractor", "-e", help="Feature extractor (repeatable; default lexical)."),
@@ -36,19 +40,25 @@ def features_command(
     feature_set: Annotated[
         str, typer.Option("--feature-set", help="Feature set name.")
     ] = "features",
+    store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
+    store_option: StoreOptions = None,
 ) -> None:
     """Compute per-day features of COHORT and write them to --store.
 
-    Resumable: a patient whose days are all in the latest version of the feature set is
-    skipped; an interrupted patient is recomputed (temporal features need its earlier days).
+    The store is opened by name (``--store-backend``, default sqlite) and receives the
+    extractors' feature schemas (column roles) with the rows. Resumable: a patient whose days
+    are all in the latest version of the feature set is skipped; an interrupted patient is
+    recomputed (temporal features need its earlier days).
     """
     import pandas as pd
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from _sdk.cli import console
+    from emkit.cli.options import store_options
     from emkit.dataset import read_cohort
+    from emkit.features.schema import FeatureSchema
     from emkit.plugins import get_feature_extractor
-    from emkit.store import SQLiteFeatureStore
+    from emkit.store import open_feature_store
 
     extractor = extractor or ["lexical"]
     per_extractor = parse_extractor_options(extractor, option or [])
@@ -60,7 +70,7 @@ def features_command(
                 "fit it with the Python API (FeatureExtractor.fit) instead"
             )
     patients = read_cohort(cohort)
-    feature_store = SQLiteFeatureStore(path=store)
+    feature_store = open_feature_store(store_backend, store, **store_options(store_option))
     finished = feature_store.finished_days(feature_set)
     written = skipped = 0
     columns = (
@@ -82,7 +92,8 @@ def features_command(
             frames = [instance.transform(days) for instance in extractors]
             frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
             if len(frame):
-                written += feature_store.write(feature_set, frame)
+                schema = FeatureSchema.merge(*(instance.schema() for instance in extractors))
+                written += feature_store.write(feature_set, frame, schema=schema)
             progress.advance(task)
     console.print(
         f"{written} patient-days written to {store} (feature set {feature_set!r}); "

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
+from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions
 from emkit.errors import EmkitError
 
 if TYPE_CHECKING:
@@ -18,22 +19,28 @@ def predict_command(
     model: Annotated[Path, typer.Argument(help="Model folder written by `emkit train`.")],
     features: Annotated[
         Path,
-        typer.Option("--features", help="Feature store (SQLite) or a .parquet/.csv feature file."),
+        typer.Option("--features", help="Feature store or a .parquet/.csv feature file."),
     ],
     feature_set: Annotated[
         str, typer.Option("--feature-set", help="Feature set name.")
     ] = "features",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
+    store_option: StoreOptions = None,
 ) -> None:
     """Print P(relapse within h days) at each patient's latest day with features."""
     from rich.table import Table
 
     from _sdk.cli import console
+    from emkit.cli.options import store_options
+    from emkit.columns import proba_column
     from emkit.evaluation.data import load_features
-    from emkit.forecasting import latest_risk, load_model
+    from emkit.forecasters.model_folder import latest_risk, load_model
 
     trained = load_model(model)
-    frame = load_features(features, feature_set)
+    frame = load_features(
+        features, feature_set, backend=store_backend, store_options=store_options(store_option)
+    )
     try:
         latest = latest_risk(trained, frame)
     except EmkitError as exc:  # name the feature file in the message
@@ -44,7 +51,7 @@ def predict_command(
         patient, date = cast("tuple[str, pd.Timestamp]", key)
         row: dict[str, str | float] = {"patient_id": str(patient), "date": str(date.date())}
         for h in horizons:
-            row[f"p_relapse_within_{h}d"] = round(float(values[f"p_relapse_within_{h}d"]), 4)
+            row[proba_column(h)] = round(float(values[proba_column(h)]), 4)
         rows.append(row)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -58,7 +65,7 @@ def predict_command(
         table.add_row(
             str(row["patient_id"]),
             str(row["date"]),
-            *[f"{row[f'p_relapse_within_{h}d']:.3f}" for h in horizons],
+            *[f"{row[proba_column(h)]:.3f}" for h in horizons],
         )
     console.print(table)
 

@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions, parse_options
 from emkit.errors import EmkitError
 
-
-def parse_options(
-    names: list[str], options: list[str], kind: str = "forecaster"
-) -> dict[str, dict[str, Any]]:
-    """``["gbm.max_iter=50"]`` → ``{"gbm": {"max_iter": 50}}`` (JSON values, else text).
-
-    ``kind`` names what the options configure ("forecaster", "extractor") in error messages.
-
-    Raises:
-        EmkitError: an option not written ``NAME.KEY=VALUE`` or for a name not selected.
-    """
-    parsed: dict[str, dict[str, Any]] = {name: {} for name in names}
-    for item in options:
-        head, sep, raw = item.partition("=")
-        name, dot, key = head.partition(".")
-        if not sep or not dot or not key:
-            raise EmkitError(f"--option {item!r}: write it as {kind.upper()}.OPTION=VALUE")
-        if name not in parsed:
-            raise EmkitError(
-                f"--option {item!r}: {kind} {name!r} is not selected (selected: {names})"
-            )
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        parsed[name][key] = value
-    return parsed
+__all__ = ["parse_options", "register", "train_command"]
 
 
 def train_command(
@@ -56,23 +30,40 @@ def train_command(
     horizon: Annotated[
         list[int] | None, typer.Option("--horizon", help="Horizon in days (default 7, 14, 30).")
     ] = None,
+    labels_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Labels written by `emkit prepare` (default: built from COHORT's events).",
+        ),
+    ] = None,
+    store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
+    store_option: StoreOptions = None,
 ) -> None:
     """Fit a forecaster on every labelled day of COHORT and save it to --out.
 
-    Features come from a SQLite feature store (``emkit features``) or a .parquet/.csv file.
+    Features come from a feature store (``emkit features``; ``--store-backend``, default
+    sqlite) or a .parquet/.csv file. Labels come from ``--labels`` (``emkit prepare``) or are
+    built from COHORT's events with the default recovery window.
     """
     option = option or []
     horizon = horizon or [7, 14, 30]
     from _sdk.cli import console
-    from emkit.evaluation.data import cohort_labels, load_features
-    from emkit.forecasting import save_model
+    from emkit.cli.options import store_options
+    from emkit.evaluation.data import cohort_labels, load_features, read_labels
+    from emkit.forecasters.model_folder import save_model
     from emkit.plugins import get_forecaster
 
     model = get_forecaster(forecaster, **parse_options([forecaster], option)[forecaster])
     if not model.supports_save:
         raise EmkitError(f"forecaster {forecaster!r} cannot be saved (supports_save=False)")
-    frame = load_features(features, feature_set)
-    labels, _ = cohort_labels(cohort, horizon)
+    frame = load_features(
+        features, feature_set, backend=store_backend, store_options=store_options(store_option)
+    )
+    if labels_file is not None:
+        labels = read_labels(labels_file, horizon)
+    else:
+        labels, _ = cohort_labels(cohort, horizon)
     labels = labels.reindex(frame.index)
     with console.status(f"fitting {forecaster} on {len(frame)} patient-days"):
         model.fit(frame, labels, horizon)

@@ -18,14 +18,15 @@ import pandas as pd
 from pydantic import Field
 
 from emkit.errors import EmkitError
-from emkit.interfaces import FeatureExtractor
-from emkit.lexical._lexicons import (
+from emkit.features.lexical._lexicons import (
     SYMPTOM_CATEGORIES,
     Lexicon,
     emoji_polarities,
     fold,
     load_lexicon,
 )
+from emkit.features.schema import ColumnRole, FeatureColumn, FeatureSchema
+from emkit.interfaces import FeatureExtractor
 from emkit.models import FEATURE_INDEX, PatientDay
 
 __all__ = ["LexicalExtractor", "count_syllables", "lexical_columns", "mattr", "readability"]
@@ -260,6 +261,12 @@ class LexicalExtractor(FeatureExtractor):
             n_pos += value > 0
             n_neg += value < 0
         return scores, n_pos, n_neg
+
+    def schema(self) -> FeatureSchema:
+        """Every column is ``lexical`` (the ablation's first experiment)."""
+        return FeatureSchema(
+            columns=tuple(FeatureColumn(name=c, role=ColumnRole.LEXICAL) for c in lexical_columns())
+        )
 
     def transform(self, days: Sequence[PatientDay]) -> pd.DataFrame:
         """One row of ``lex_*`` / ``sent_*`` features per day (float64), in input order."""

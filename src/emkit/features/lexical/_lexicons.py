@@ -1,4 +1,4 @@
-"""Loading and matching the lexicons shipped in :mod:`emkit.lexical` (package data)."""
+"""Loading and matching the lexicons shipped in :mod:`emkit.features.lexical` (package data)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,9 @@ class Lexicon:
 
 
 def _rows(name: str) -> list[list[str]]:
-    text = resources.files("emkit.lexical").joinpath("data", name).read_text(encoding="utf-8")
+    text = (
+        resources.files("emkit.features.lexical").joinpath("data", name).read_text(encoding="utf-8")
+    )
     return [line.split("\t") for line in text.splitlines() if line.strip()]
 
 

@@ -1,0 +1,72 @@
+"""Options shared by emkit's commands.
+
+``NAME.KEY=VALUE`` component options and the feature store (``--store-backend``,
+``--store-option``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+
+from _sdk.cli import parse_key_values
+from emkit.errors import EmkitError
+from emkit.store import DEFAULT_STORE_BACKEND
+
+#: ``--store-backend``: the registered feature store to open.
+StoreBackend = Annotated[
+    str,
+    typer.Option(
+        "--store-backend",
+        help="Feature store backend: a registered store name (`emkit plugins --all`).",
+    ),
+]
+#: ``--store-option``: the store's other options.
+StoreOptions = Annotated[
+    list[str] | None,
+    typer.Option("--store-option", help="Feature store option KEY=VALUE (repeatable)."),
+]
+
+__all__ = [
+    "DEFAULT_STORE_BACKEND",
+    "StoreBackend",
+    "StoreOptions",
+    "parse_options",
+    "store_options",
+]
+
+
+def parse_options(
+    names: Sequence[str], options: Sequence[str], kind: str = "forecaster", flag: str = "--option"
+) -> dict[str, dict[str, Any]]:
+    """``["gbm.max_iter=50"]`` → ``{"gbm": {"max_iter": 50}}`` (JSON values, else text).
+
+    Each item is parsed by :func:`emkit.parse_key_values`; ``NAME.`` is then split off its key.
+    ``kind`` names what the options configure ("forecaster", "extractor") in error messages.
+
+    Raises:
+        EmkitError: an option not written ``NAME.KEY=VALUE`` or for a name not selected.
+    """
+    parsed: dict[str, dict[str, Any]] = {name: {} for name in names}
+    hint = f"write it as {kind.upper()}.OPTION=VALUE"
+    for item in options:
+        try:
+            ((head, value),) = parse_key_values([item], flag=flag, error=EmkitError).items()
+        except EmkitError:
+            raise EmkitError(f"{flag} {item!r}: {hint}") from None
+        name, dot, key = head.partition(".")
+        if not dot or not key.strip():
+            raise EmkitError(f"{flag} {item!r}: {hint}")
+        if name not in parsed:
+            raise EmkitError(
+                f"{flag} {item!r}: {kind} {name!r} is not selected (selected: {list(names)})"
+            )
+        parsed[name][key.strip()] = value
+    return parsed
+
+
+def store_options(items: Sequence[str] | None) -> dict[str, Any]:
+    """The ``--store-option KEY=VALUE`` items as the store's options."""
+    return parse_key_values(items or [], flag="--store-option", error=EmkitError)
