@@ -32,7 +32,7 @@ from emkit_minillm.inference import encode_messages, message_features
 from emkit_minillm.model import PRESETS, TinyGPT
 from emkit_minillm.tokenizer import train_tokenizer
 
-from emkit.dataset import read_cohort
+from emkit import read_cohort
 from emkit.synth import synthesize_cohort
 
 
@@ -116,7 +116,7 @@ def build_hf_twin(config, tokenizer, folder: Path):
 # child reads its own high-water mark, VmHWM, which exec resets.
 PEAK_CHILD = """
 import json, sys, time, torch
-from emkit.dataset import read_cohort
+from emkit import read_cohort
 from emkit_minillm import MiniLLMExtractor
 
 def hwm_kib():

@@ -12,9 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
-from emkit.parsers import WhatsAppParser
-from emkit.synth import simulate_patient
-from emkit.synth.exports import write_exports
+import emkit
+from emkit.synth import simulate_patient, write_exports
 
 
 def build_export(folder: Path, target: int) -> Path:
@@ -47,7 +46,9 @@ def main() -> None:
         path = build_export(Path(tmp), args.messages)
         lines = path.read_text(encoding="utf-8").count("\n")
         print(f"export: {path.name}, {lines} lines, {path.stat().st_size / 1e6:.1f} MB")
-        emkit_s, export = best_of(args.repeat, lambda: WhatsAppParser().parse(path))
+        emkit_s, export = best_of(
+            args.repeat, lambda: emkit.get_chat_parser("whatsapp").parse(path)
+        )
         n_emkit = len(export.messages)
         rate = n_emkit / emkit_s
         print(f"emkit   : {n_emkit:>7} messages in {emkit_s:6.3f} s = {rate:>10,.0f} msg/s")

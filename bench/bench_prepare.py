@@ -17,8 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from emkit.dataset import read_cohort
-from emkit.labels import build_labels, label_column, plot_label_timeline
+from emkit import build_labels, label_column, plot_label_timeline, read_cohort
 from emkit.synth import oracle_auroc, synthesize_cohort
 
 FIGURE = Path(__file__).parents[1] / "docs" / "emkit" / "img" / "labels-timeline.png"

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emkit.models import FEATURE_INDEX
-from emkit.store import SQLiteFeatureStore
+from emkit import FEATURE_INDEX, open_feature_store
 
 
 def frame_of(patients: int, days: int, n_embd: int, seed: int = 0) -> pd.DataFrame:
@@ -48,7 +47,7 @@ def main() -> None:
     frame = frame_of(args.patients, args.days, args.embd)
     rows = len(frame)
     folder = Path(tempfile.mkdtemp(prefix="bench-store-"))
-    store = SQLiteFeatureStore(path=folder / "features.db")
+    store = open_feature_store("sqlite", folder / "features.db")
 
     start = time.perf_counter()
     store.write("llm", frame)

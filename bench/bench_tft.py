@@ -16,9 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 import emkit
-from emkit.evaluation.data import cohort_labels, load_latent, normalise_index
-from emkit.evaluation.metrics import auroc
-from emkit.evaluation.splits import rolling_origin_splits
+from emkit.evaluation import (
+    auroc,
+    cohort_labels,
+    load_latent,
+    normalise_index,
+    rolling_origin_splits,
+)
 from emkit.synth import synthesize_cohort
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -33,7 +37,7 @@ if "tft" not in emkit.forecaster_names():
 
 with tempfile.TemporaryDirectory() as tmp:
     cohort = synthesize_cohort(Path(tmp) / "cohort", patients=args.patients, days=args.days)
-    from emkit.dataset import read_cohort
+    from emkit import read_cohort
 
     extractor = emkit.get_feature_extractor("lexical")
     features = normalise_index(

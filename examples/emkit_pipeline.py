@@ -29,16 +29,19 @@ import numpy as np
 import pandas as pd
 
 import emkit
-from emkit.dataset import read_cohort
-from emkit.evaluation.data import cohort_labels, load_latent, normalise_index
-from emkit.evaluation.experiment import fold_features
-from emkit.evaluation.report import write_report
-from emkit.evaluation.splits import rolling_origin_splits
-from emkit.evaluation.study import factories, run_study, write_study
-from emkit.forecasting import latest_risk, load_model, save_model
-from emkit.parsers import export_to_patient, open_parser
-from emkit.synth import EXPORT_VARIANTS, synthesize_cohort
-from emkit.synth.exports import PATIENT_NAMES
+from emkit import export_to_patient, latest_risk, load_model, open_parser, read_cohort, save_model
+from emkit.evaluation import (
+    cohort_labels,
+    factories,
+    fold_features,
+    load_latent,
+    normalise_index,
+    rolling_origin_splits,
+    run_study,
+    write_report,
+    write_study,
+)
+from emkit.synth import EXPORT_VARIANTS, PATIENT_NAMES, synthesize_cohort
 
 
 @dataclass(frozen=True)

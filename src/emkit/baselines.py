@@ -1,22 +1,20 @@
 """Deprecated: the baselines moved to :mod:`emkit.forecasters`.
 
-The column names are :func:`emkit.label_column` and :func:`emkit.proba_column`.
-
-Reading a name here warns (:class:`DeprecationWarning`), except the three forecaster classes,
-which are still imported from here by existing plugins and stay plain aliases for this release.
+The forecaster classes are :class:`emkit.PrevalenceForecaster`, :class:`emkit.LogisticForecaster`
+and :class:`emkit.GBMForecaster`; the column names are :func:`emkit.label_column` and
+:func:`emkit.proba_column`. Reading a name here warns (:class:`DeprecationWarning`).
 """
 
 from __future__ import annotations
 
 from emkit._deprecated import moved
-from emkit.forecasters.prevalence import PrevalenceForecaster
-from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster
-
-__all__ = ["GBMForecaster", "LogisticForecaster", "PrevalenceForecaster"]
 
 __getattr__ = moved(
     __name__,
     {
+        "PrevalenceForecaster": "emkit.PrevalenceForecaster",
+        "LogisticForecaster": "emkit.LogisticForecaster",
+        "GBMForecaster": "emkit.GBMForecaster",
         "label_column": "emkit.label_column",
         "proba_column": "emkit.proba_column",
         "rolling_design": "emkit.forecasters.sklearn.rolling_design",

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import emkit
-from emkit.models import DayMessage, PatientDay
+from emkit import DayMessage, PatientDay
 from emkit.testing import feature_extractor_checks
 
 torch = pytest.importorskip("torch")
@@ -347,8 +347,8 @@ def test_conformance(factory, check):
 def test_features_command_with_minillm(checkpoint, tmp_path):
     from typer.testing import CliRunner
 
+    from emkit import open_feature_store
     from emkit.cli import app
-    from emkit.store import SQLiteFeatureStore
 
     synth = pytest.importorskip("emkit.synth")
     cohort = synth.synthesize_cohort(tmp_path / "cohort", patients=2, days=15, seed=2)
@@ -371,7 +371,7 @@ def test_features_command_with_minillm(checkpoint, tmp_path):
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    frame = SQLiteFeatureStore(path=store_path).read("llm")
+    frame = open_feature_store("sqlite", store_path).read("llm")
     assert len(frame) == 30
     assert {"lex_tokens", "llm_perplexity", "llm_emb_000", "llm_emb_drift_7d"} <= set(frame.columns)
     again = CliRunner().invoke(app, args)

@@ -19,7 +19,7 @@ def test_prodrome_days_have_higher_perplexity(tmp_path):
     from emkit_minillm import MiniLLMExtractor
     from emkit_minillm.training import train_model
 
-    from emkit.dataset import read_cohort
+    from emkit import read_cohort
 
     cohort = synth.synthesize_cohort(tmp_path / "cohort", patients=10, days=300, seed=1)
     patients = read_cohort(cohort)

@@ -8,10 +8,8 @@ import pytest
 from emkit_tft import TFTForecaster
 
 import emkit
-from emkit.evaluation.experiment import history_mask
-from emkit.evaluation.metrics import auroc
-from emkit.testing import forecaster_checks, parametrize_with_checks
-from emkit.testing.forecasters import relapse_cohort_frames
+from emkit.evaluation import auroc, history_mask
+from emkit.testing import forecaster_checks, parametrize_with_checks, relapse_cohort_frames
 
 TINY = {
     "hidden_size": 4,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import emkit
-from emkit.models import DayMessage, PatientDay
+from emkit import DayMessage, PatientDay
 from emkit.testing import feature_extractor_checks
 
 torch = pytest.importorskip("torch")

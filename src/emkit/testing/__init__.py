@@ -17,7 +17,7 @@ from _sdk.testing import check_component_contract, parametrize_with_checks
 from emkit.testing.chat_parsers import chat_parser_checks
 from emkit.testing.feature_extractors import feature_extractor_checks
 from emkit.testing.feature_stores import feature_frames, feature_store_checks
-from emkit.testing.forecasters import forecaster_checks, toy_problem
+from emkit.testing.forecasters import forecaster_checks, relapse_cohort_frames, toy_problem
 from emkit.testing.strategies import message_texts, patient_days
 
 __all__ = [
@@ -30,5 +30,6 @@ __all__ = [
     "message_texts",
     "parametrize_with_checks",
     "patient_days",
+    "relapse_cohort_frames",
     "toy_problem",
 ]

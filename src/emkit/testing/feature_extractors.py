@@ -122,6 +122,26 @@ def check_extractor_empty_day(factory: Factory) -> None:
     assert not np.isinf(values).any(), "infinite feature on an empty day"
 
 
+def check_extractor_schema(factory: Factory) -> None:
+    """A declared schema names exactly the columns ``transform`` returns, in order.
+
+    See :meth:`~emkit.FeatureExtractor.schema`; an empty schema declares nothing.
+    """
+    days = [
+        PatientDay(
+            patient_id="p001",
+            date=dt.date(2024, 1, 1),
+            messages=(DayMessage(time=dt.time(9, 30), text="hoy estoy bien"),),
+        ),
+        PatientDay(patient_id="p001", date=dt.date(2024, 1, 2)),
+    ]
+    extractor = _fitted(factory, days)
+    frame = extractor.transform(days)
+    declared = extractor.schema().names
+    if declared:
+        assert declared == [str(c) for c in frame.columns], (declared, list(frame.columns))
+
+
 def feature_extractor_checks() -> list[Callable[[Factory], None]]:
     """Every check a feature extractor must pass."""
     from _sdk.testing import check_component_contract
@@ -133,5 +153,6 @@ def feature_extractor_checks() -> list[Callable[[Factory], None]]:
         check_extractor_causal,
         check_extractor_causal_changes,
         check_extractor_empty_day,
+        check_extractor_schema,
         check_extractor_unknown_option,
     ]

@@ -5,6 +5,7 @@ A store factory takes the folder to keep its data in: ``factory(tmp_dir) -> Feat
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emkit.features.schema import ColumnRole, FeatureColumn, FeatureSchema
 from emkit.interfaces import FeatureStore
 from emkit.models import FEATURE_INDEX
 
@@ -56,7 +58,6 @@ def check_store_roundtrip(factory: StoreFactory) -> None:
 
 def check_store_rewrite_and_as_of(factory: StoreFactory) -> None:
     """A rewrite supersedes earlier rows; ``as_of`` an earlier instant reads the earlier rows."""
-    import datetime as dt
     import time
 
     index = pd.MultiIndex.from_tuples(
@@ -80,6 +81,70 @@ def check_store_rewrite_and_as_of(factory: StoreFactory) -> None:
         assert len(only) == 0
 
 
+def check_store_finished_days(factory: StoreFactory) -> None:
+    """``finished_days`` is empty for a new feature set and then lists every stored patient-day.
+
+    It is what ``emkit features`` skips when resumed, so it must hold exactly the written days.
+    """
+    index = pd.MultiIndex.from_tuples(
+        [
+            ("p1", pd.Timestamp("2024-01-01").date()),
+            ("p1", pd.Timestamp("2024-01-02").date()),
+            ("p2", pd.Timestamp("2024-01-01").date()),
+        ],
+        names=list(FEATURE_INDEX),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        store = factory(Path(tmp))
+        assert store.finished_days("check") == set()
+        store.write("check", pd.DataFrame({"f0": [1.0, 2.0]}, index=index[:2]))
+        store.write("check", pd.DataFrame({"f0": [4.0]}, index=index[2:]))
+        finished = store.finished_days("check")
+        assert finished == set(index), finished
+        for patient, date in finished:
+            assert isinstance(patient, str) and type(date) is dt.date, (patient, date)
+
+
+def check_store_keeps_column_roles(factory: StoreFactory) -> None:
+    """The roles written with a frame come back from ``schema`` and with ``read``'s frame.
+
+    The frame's embedding block has a name the naming rule does not know (``enc_vec_*``), so
+    only a store that keeps the declared schema passes.
+    """
+    index = pd.MultiIndex.from_tuples(
+        [("p1", pd.Timestamp("2024-01-01").date()), ("p1", pd.Timestamp("2024-01-02").date())],
+        names=list(FEATURE_INDEX),
+    )
+    frame = pd.DataFrame(
+        {"enc_vec_0": [0.5, -1.0], "enc_vec_1": [0.25, 2.0], "surprise": [3.0, np.nan]},
+        index=index,
+    )
+    schema = FeatureSchema(
+        columns=(
+            FeatureColumn(name="enc_vec_0", role=ColumnRole.EMBEDDING, block="enc"),
+            FeatureColumn(name="enc_vec_1", role=ColumnRole.EMBEDDING, block="enc"),
+            FeatureColumn(name="surprise", role=ColumnRole.PERPLEXITY, block="enc"),
+        )
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        store = factory(Path(tmp))
+        store.write("check", frame, schema=schema)
+        assert store.schema("check") == schema, store.schema("check")
+        back = store.read("check")
+        assert FeatureSchema.of(back) == schema, FeatureSchema.of(back)
+        pd.testing.assert_frame_equal(
+            back.loc[frame.index, list(frame.columns)],
+            frame,
+            check_dtype=False,
+            check_index_type=False,
+        )
+
+
 def feature_store_checks() -> list[Callable[[StoreFactory], None]]:
     """Every check a feature store must pass."""
-    return [check_store_roundtrip, check_store_rewrite_and_as_of]
+    return [
+        check_store_roundtrip,
+        check_store_rewrite_and_as_of,
+        check_store_finished_days,
+        check_store_keeps_column_roles,
+    ]
