@@ -29,7 +29,7 @@ from _sdk import (
     atomic_write_text,
 )
 from _sdk.cli import parse_key_values
-from emkit.columns import horizon_of, label_column, proba_column, reason_column
+from emkit.columns import horizon_of, label_column, label_series, proba_column, reason_column
 from emkit.dataset import (
     RELAPSE,
     ClinicalEvent,
@@ -187,6 +187,7 @@ __all__ = [
     "hookimpl",
     "horizon_of",
     "label_column",
+    "label_series",
     "latest_risk",
     "length_sorted_batches",
     "list_plugins",

@@ -9,8 +9,12 @@ horizon. Code that reads or writes these columns calls the functions below.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-__all__ = ["horizon_of", "label_column", "proba_column", "reason_column"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["horizon_of", "label_column", "label_series", "proba_column", "reason_column"]
 
 _LABEL = re.compile(r"^(?:p_)?relapse_within_([1-9][0-9]*)d$")
 
@@ -37,3 +41,15 @@ def horizon_of(column: str) -> int | None:
     """
     match = _LABEL.match(str(column))
     return int(match.group(1)) if match else None
+
+
+def label_series(labels: pd.DataFrame, horizon: int) -> pd.Series:
+    """The :func:`label_column` of ``horizon`` in ``labels`` (what a forecaster's ``fit`` reads).
+
+    Raises:
+        KeyError: naming the missing column and the columns ``labels`` has.
+    """
+    column = label_column(horizon)
+    if column not in labels.columns:
+        raise KeyError(f"labels have no column {column!r} (columns: {list(labels.columns)})")
+    return labels[column]

@@ -337,6 +337,10 @@ class Patient:
         dates = [e.date for e in self.events]
         if self.messages:
             dates += [min(self.messages), max(self.messages)]
+        if not dates:
+            raise ParseError(
+                self.path, "patient has no messages, no events and no observation period"
+            )
         return dates
 
     @property
@@ -348,12 +352,7 @@ class Patient:
         """
         if self.metadata.observation_start is not None:
             return self.metadata.observation_start
-        dates = self._data_dates()
-        if not dates:
-            raise ParseError(
-                self.path, "patient has no messages, no events and no observation period"
-            )
-        return min(dates)
+        return min(self._data_dates())
 
     @property
     def observation_end(self) -> dt.date:
@@ -364,12 +363,7 @@ class Patient:
         """
         if self.metadata.observation_end is not None:
             return self.metadata.observation_end
-        dates = self._data_dates()
-        if not dates:
-            raise ParseError(
-                self.path, "patient has no messages, no events and no observation period"
-            )
-        return max(dates)
+        return max(self._data_dates())
 
     def days(self, start: dt.date | None = None, end: dt.date | None = None) -> list[PatientDay]:
         """Every day from ``start`` to ``end`` (inclusive), days without messages included.

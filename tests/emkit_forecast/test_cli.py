@@ -105,3 +105,44 @@ def test_evaluate_json_then_report(workspace):
     assert not re.search(r"src=\"(?!data:)", html)  # self-contained: no external files
     for section in ("Cohort", "Ablation", "ROC", "Risk timelines", "Feature importance"):
         assert section in html
+
+
+def test_train_reads_the_labels_emkit_prepare_wrote(workspace):
+    labels = workspace / "labels.parquet"
+    cohort = str(workspace / "cohort")
+    prepare = runner.invoke(
+        app, ["prepare", cohort, "--out", str(labels), "--horizons", "7", "--recovery-days", "5"]
+    )
+    assert prepare.exit_code == 0, prepare.output
+    args = ["train", cohort, "--features", str(workspace / "f.db"), "-f", "prevalence"]
+    result = runner.invoke(
+        app, [*args, "--horizon", "7", "--labels", str(labels), "--out", str(workspace / "m7")]
+    )
+    assert result.exit_code == 0, result.output
+    from_file = emkit.load_model(workspace / "m7").forecaster
+    result = runner.invoke(app, [*args, "--horizon", "7", "--out", str(workspace / "m7-events")])
+    from_events = emkit.load_model(workspace / "m7-events").forecaster
+    # a 5-day recovery window labels days the default 30-day one excludes
+    assert from_file.cohort_rate_[7] != from_events.cohort_rate_[7]
+    wrong = runner.invoke(
+        app, [*args, "--horizon", "14", "--labels", str(labels), "--out", str(workspace / "x")]
+    )
+    assert isinstance(wrong.exception, emkit.EmkitError)
+    assert "labels.parquet" in str(wrong.exception)
+    assert "relapse_within_14d" in str(wrong.exception)
+
+
+def test_store_backend_is_chosen_by_name(workspace):
+    args = ["train", str(workspace / "cohort"), "--features", str(workspace / "f.db")]
+    result = runner.invoke(app, [*args, "--out", str(workspace / "mb"), "--store-backend", "pg"])
+    assert isinstance(result.exception, emkit.UnknownPluginError)
+    assert "sqlite" in str(result.exception)
+    result = runner.invoke(
+        app,
+        [*args, "--out", str(workspace / "mb"), "--store-backend", "sqlite"]
+        + ["--store-option", "timeout_s=5"],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*args, "--out", str(workspace / "mb"), "--store-option", "x"])
+    assert isinstance(result.exception, emkit.EmkitError)
+    assert "--store-option 'x'" in str(result.exception)

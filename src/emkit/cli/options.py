@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +16,33 @@ from _sdk.cli import parse_key_values
 from emkit.errors import EmkitError
 from emkit.store import DEFAULT_STORE_BACKEND
 
+#: ``--features``: where a command reads features.
+FeaturesSource = Annotated[
+    str,
+    typer.Option(
+        "--features",
+        help="Feature store (its location, for sqlite the file) or a .parquet/.csv feature file.",
+    ),
+]
+#: ``--feature-set``: the feature set in the store.
+FeatureSet = Annotated[str, typer.Option("--feature-set", help="Feature set name.")]
+#: ``--labels``: labels written by ``emkit prepare``.
+LabelsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--labels",
+        help="Labels written by `emkit prepare` (default: built from COHORT's events).",
+    ),
+]
+#: ``--option``: forecaster options.
+ForecasterOptions = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Forecaster option NAME.KEY=VALUE (repeatable)."),
+]
+#: ``--horizon``: horizons in days.
+Horizons = Annotated[
+    list[int] | None, typer.Option("--horizon", help="Horizon in days (default 7, 14, 30).")
+]
 #: ``--store-backend``: the registered feature store to open.
 StoreBackend = Annotated[
     str,
@@ -31,6 +59,11 @@ StoreOptions = Annotated[
 
 __all__ = [
     "DEFAULT_STORE_BACKEND",
+    "FeatureSet",
+    "FeaturesSource",
+    "ForecasterOptions",
+    "Horizons",
+    "LabelsFile",
     "StoreBackend",
     "StoreOptions",
     "parse_options",

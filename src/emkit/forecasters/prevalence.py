@@ -11,7 +11,7 @@ import pandas as pd
 from pydantic import Field
 
 from _sdk import atomic_write_text
-from emkit.columns import label_column, proba_column
+from emkit.columns import label_series, proba_column
 from emkit.interfaces import Forecaster
 
 __all__ = ["PrevalenceForecaster"]
@@ -51,12 +51,7 @@ class PrevalenceForecaster(Forecaster):
             raise ValueError("at least one horizon is required")
         k = self.options.prior_strength
         for h in self.horizons_:
-            column = label_column(h)
-            if column not in labels.columns:
-                raise KeyError(
-                    f"labels have no column {column!r} (columns: {list(labels.columns)})"
-                )
-            y = labels[column].dropna().astype(float)
+            y = label_series(labels, h).dropna().astype(float)
             if y.empty:
                 raise ValueError(f"no labelled rows for horizon {h}")
             cohort = float(y.mean())

@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import Field, PositiveInt
 
 from _sdk import atomic_write_bytes
-from emkit.columns import label_column, proba_column
+from emkit.columns import label_series, proba_column
 from emkit.errors import EmkitError
 from emkit.interfaces import Forecaster
 
@@ -140,12 +140,7 @@ class _SklearnForecaster(Forecaster):
         used: dict[int, pd.Series] = {}
         template = self._make_pipeline()
         for h in self.horizons_:
-            column = label_column(h)
-            if column not in labels.columns:
-                raise KeyError(
-                    f"labels have no column {column!r} (columns: {list(labels.columns)})"
-                )
-            y = aligned[column].dropna().astype(int)
+            y = label_series(aligned, h).dropna().astype(int)
             if y.nunique() < 2:
                 raise ValueError(f"horizon {h}: training labels hold a single class")
             model = clone(template)

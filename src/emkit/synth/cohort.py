@@ -15,19 +15,8 @@ from _sdk import atomic_write_text
 from emkit.dataset import ClinicalEvent, PatientMetadata, write_patient
 from emkit.errors import EmkitError
 from emkit.models import DayMessage
-from emkit.synth.exports import EXPORT_VARIANTS, write_exports
+from emkit.synth.exports import write_exports
 from emkit.synth.language import PatientStyle, day_messages, random_style
-
-__all__ = [
-    "DEFAULT_SIGNAL",
-    "EXPORT_VARIANTS",
-    "PHASES",
-    "START_DATE",
-    "SyntheticPatient",
-    "oracle_auroc",
-    "simulate_patient",
-    "synthesize_cohort",
-]
 
 #: How strongly language follows the hidden signal (0: not at all, 1: fully).
 DEFAULT_SIGNAL = 1.0

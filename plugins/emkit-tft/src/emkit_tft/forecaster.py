@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from emkit import EmkitError, Forecaster, atomic_write_text, label_column, proba_column
+from emkit import EmkitError, Forecaster, atomic_write_text, label_series, proba_column
 
 #: Target classes; index 1 is the positive class whose probability is reported.
 CLASSES = ("no", "relapse")
@@ -183,12 +183,7 @@ class TFTForecaster(Forecaster):
             torch.set_num_threads(self.options.threads)
         aligned = labels.reindex(features.index)
         for h in self.horizons_:
-            column = label_column(h)
-            if column not in labels.columns:
-                raise KeyError(
-                    f"labels have no column {column!r} (columns: {list(labels.columns)})"
-                )
-            y = aligned[column]
+            y = label_series(aligned, h)
             if y.dropna().nunique() < 2:
                 raise ValueError(f"horizon {h}: training labels hold a single class")
             self.prior_[h] = float(y.mean())

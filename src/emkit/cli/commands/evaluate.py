@@ -8,31 +8,30 @@ from typing import Annotated
 
 import typer
 
-from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions
+from emkit.cli.options import (
+    DEFAULT_STORE_BACKEND,
+    FeatureSet,
+    FeaturesSource,
+    ForecasterOptions,
+    Horizons,
+    LabelsFile,
+    StoreBackend,
+    StoreOptions,
+)
 
 
 def evaluate_command(
     cohort: Annotated[Path, typer.Argument(help="Cohort folder (labels, onsets, latent.parquet).")],
-    features: Annotated[
-        Path,
-        typer.Option("--features", help="Feature store or a .parquet/.csv feature file."),
-    ],
-    feature_set: Annotated[
-        str, typer.Option("--feature-set", help="Feature set name.")
-    ] = "features",
+    features: FeaturesSource,
+    feature_set: FeatureSet = "features",
     forecaster: Annotated[
         list[str] | None,
         typer.Option(
             "--forecaster", "-f", help="Forecaster (repeatable; default prevalence, logistic, gbm)."
         ),
     ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option("--option", "-o", help="Forecaster option NAME.KEY=VALUE (repeatable)."),
-    ] = None,
-    horizon: Annotated[
-        list[int] | None, typer.Option("--horizon", help="Horizon in days (default 7, 14, 30).")
-    ] = None,
+    option: ForecasterOptions = None,
+    horizon: Horizons = None,
     split: Annotated[
         str, typer.Option("--split", help="'rolling' (origin) or 'patients'.")
     ] = "rolling",
@@ -52,13 +51,7 @@ def evaluate_command(
         "evaluation"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
-    labels_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--labels",
-            help="Labels written by `emkit prepare` (default: built from COHORT's events).",
-        ),
-    ] = None,
+    labels_file: LabelsFile = None,
     store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
     store_option: StoreOptions = None,
 ) -> None:

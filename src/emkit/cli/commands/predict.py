@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions
+from emkit.cli.options import (
+    DEFAULT_STORE_BACKEND,
+    FeatureSet,
+    FeaturesSource,
+    StoreBackend,
+    StoreOptions,
+)
 from emkit.errors import EmkitError
 
 if TYPE_CHECKING:
@@ -17,13 +23,8 @@ if TYPE_CHECKING:
 
 def predict_command(
     model: Annotated[Path, typer.Argument(help="Model folder written by `emkit train`.")],
-    features: Annotated[
-        Path,
-        typer.Option("--features", help="Feature store or a .parquet/.csv feature file."),
-    ],
-    feature_set: Annotated[
-        str, typer.Option("--feature-set", help="Feature set name.")
-    ] = "features",
+    features: FeaturesSource,
+    feature_set: FeatureSet = "features",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
     store_option: StoreOptions = None,

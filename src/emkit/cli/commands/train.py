@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from emkit.cli.options import DEFAULT_STORE_BACKEND, StoreBackend, StoreOptions, parse_options
+from emkit.cli.options import (
+    DEFAULT_STORE_BACKEND,
+    FeatureSet,
+    FeaturesSource,
+    ForecasterOptions,
+    Horizons,
+    LabelsFile,
+    StoreBackend,
+    StoreOptions,
+    parse_options,
+)
 from emkit.errors import EmkitError
 
 __all__ = ["parse_options", "register", "train_command"]
@@ -15,28 +25,15 @@ __all__ = ["parse_options", "register", "train_command"]
 
 def train_command(
     cohort: Annotated[Path, typer.Argument(help="Cohort folder (labels come from its events).")],
-    features: Annotated[Path, typer.Option("--features", help="Feature store or feature file.")],
+    features: FeaturesSource,
     out: Annotated[Path, typer.Option("--out", help="Folder to save the model in.")],
-    feature_set: Annotated[
-        str, typer.Option("--feature-set", help="Feature set name.")
-    ] = "features",
+    feature_set: FeatureSet = "features",
     forecaster: Annotated[
         str, typer.Option("--forecaster", "-f", help="Forecaster name.")
     ] = "logistic",
-    option: Annotated[
-        list[str] | None,
-        typer.Option("--option", "-o", help="Forecaster option NAME.KEY=VALUE (repeatable)."),
-    ] = None,
-    horizon: Annotated[
-        list[int] | None, typer.Option("--horizon", help="Horizon in days (default 7, 14, 30).")
-    ] = None,
-    labels_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--labels",
-            help="Labels written by `emkit prepare` (default: built from COHORT's events).",
-        ),
-    ] = None,
+    option: ForecasterOptions = None,
+    horizon: Horizons = None,
+    labels_file: LabelsFile = None,
     store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
     store_option: StoreOptions = None,
 ) -> None:
