@@ -21,12 +21,17 @@ from pathlib import Path
 from medcards_llamacpp import LlamaCppBackend
 from pydantic import ValidationError
 
-from medcards import CardKind, CardRejected, CardRequest
-from medcards.cards import card_model
-from medcards.generator import LLMCardGenerator, extract_json
-from medcards.grounding import check_card
-from medcards.ingest import split_guide
-from medcards.prompts import build_messages
+import medcards
+from medcards import (
+    CardKind,
+    CardRejected,
+    CardRequest,
+    build_messages,
+    card_model,
+    check_card,
+    extract_json,
+    split_guide,
+)
 
 ROOT = Path(__file__).parents[1]
 TOPICS = int(os.environ.get("BENCH_TOPICS", "4"))
@@ -63,7 +68,9 @@ def _runs(values: list[float]) -> str:
 
 def main() -> None:
     backend = LlamaCppBackend(model_path=gguf(), n_ctx=2048, n_threads=2)
-    generator = LLMCardGenerator(backend=backend, max_attempts=ATTEMPTS, max_tokens=MAX_TOKENS)
+    generator = medcards.get_card_generator(
+        "llm", backend=backend, max_attempts=ATTEMPTS, max_tokens=MAX_TOKENS
+    )
     topics = [
         t
         for g in sorted((ROOT / "examples" / "guides").glob("*.md"))

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from medcards.cards import MCQDrill
+from medcards import MCQDrill
 from medcards.study import DailyLimits, StudyEngine
 
 NOW = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)

@@ -3,9 +3,7 @@
 from pathlib import Path
 
 import medcards
-from medcards.grounding import check_card
-from medcards.ingest import split_guide
-from medcards.prompts import build_messages, render_target
+from medcards import build_messages, check_card, render_target, split_guide
 
 GUIDE = Path(__file__).parent / "guides" / "cetoacidosis_diabetica.md"
 

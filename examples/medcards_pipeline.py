@@ -31,12 +31,15 @@ from pathlib import Path
 from rich.console import Console
 
 import medcards
-from medcards.ingest import split_guide
-from medcards.study import StudyEngine
-from medcards.study.anki import export_apkg
-from medcards.study.dashboard import compute_dashboard, dashboard_table, plot_dashboard
-from medcards.study.engine import CARD_ADAPTER
-from medcards.study.transfer import export_json
+from medcards import split_guide
+from medcards.study import (
+    StudyEngine,
+    compute_dashboard,
+    dashboard_table,
+    export_apkg,
+    export_json,
+    plot_dashboard,
+)
 
 GUIDES = Path(__file__).parent / "guides"
 START = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
@@ -228,7 +231,7 @@ def main() -> None:
         )
         for line in llm_results:
             if line["accepted"]:
-                engine.add_card(str(line["topic"]), CARD_ADAPTER.validate_python(line["card"]))
+                engine.add_card(str(line["topic"]), medcards.parse_card(line["card"]))
         accepted = sum(1 for line in llm_results if line["accepted"])
         console.print(
             f"   llama.cpp: {accepted} accepted, {len(llm_results) - accepted} rejected "

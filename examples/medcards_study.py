@@ -12,10 +12,14 @@ import datetime as dt
 from pathlib import Path
 
 import medcards
-from medcards.ingest import split_guide
-from medcards.study import MasteryRules, StudyEngine
-from medcards.study.anki import export_apkg
-from medcards.study.dashboard import compute_dashboard, plot_dashboard
+from medcards import split_guide
+from medcards.study import (
+    MasteryRules,
+    StudyEngine,
+    compute_dashboard,
+    export_apkg,
+    plot_dashboard,
+)
 
 GUIDES = Path(__file__).parent / "guides"
 OUT = Path("out") / "medcards_study"

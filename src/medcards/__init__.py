@@ -1,10 +1,17 @@
 """medcards: grounded study cards from medical-guide text, scheduled by spaced repetition.
 
-Plugins implement the interfaces below and are selected by name::
+This package is medcards' public contract: card and data models, the interfaces plugins
+implement, errors, the helpers a plugin needs (grounding, prompts, reply parsing, guide
+sections, atomic writes, option parsing, retries) and the registries. Plugins implement the
+interfaces and are selected by name::
 
     import medcards
 
     scheduler = medcards.get_scheduler("sm2")
+
+Two public subpackages complete it: :mod:`medcards.study` (the study database, queue, mastery
+ladder, exports and dashboard) and :mod:`medcards.testing` (conformance kits). Every other
+module is private to the package.
 """
 
 from __future__ import annotations
@@ -18,16 +25,64 @@ from _sdk import (
     PluginLoadWarning,
     UnknownPluginError,
     UserError,
+    atomic_write_bytes,
+    atomic_write_text,
 )
-from medcards.cards import BattleCard, Card, Fact, MCQDrill, OpenDrill, Variant
+from _sdk.cli import parse_key_values
+from medcards._deprecated import renamed_names as _renamed_names
+from medcards.backends import call_with_retries
+from medcards.cards import (
+    CARD_ADAPTER,
+    LONG_TEXT_MAX,
+    QUOTE_MAX,
+    SHORT_TEXT_MAX,
+    BattleCard,
+    Card,
+    Fact,
+    MCQDrill,
+    OpenDrill,
+    Variant,
+    apply_request_fields,
+    card_id,
+    card_json_schema,
+    card_model,
+    parse_card,
+)
 from medcards.errors import BackendError, CardRejected, MedcardsError
-from medcards.interfaces import Backend, CardGenerator, Exporter, Scheduler, Trainer
+from medcards.generation.grounding import (
+    ClaimCheck,
+    GroundingReport,
+    Strictness,
+    check_card,
+    find_quantities,
+    normalize,
+    quote_support,
+)
+from medcards.generation.llm import card_from_reply, extract_json, sanity_problems
+from medcards.generation.prompts import (
+    TEMPLATE_VERSION,
+    build_messages,
+    format_skeleton,
+    render_target,
+    template_versions,
+)
+from medcards.ingest import (
+    DEFAULT_CONTEXT_TOKENS,
+    GuideSection,
+    IngestError,
+    load_topics,
+    save_topics,
+    split_guide,
+)
+from medcards.interfaces import Backend, CardGenerator, ModelExporter, Scheduler, Trainer
 from medcards.models import (
     CardKind,
     CardRequest,
     ChatTurn,
     Completion,
     ExportResult,
+    MemoryThresholds,
+    ModelExportResult,
     Rating,
     SchedulerState,
     TrainResult,
@@ -53,39 +108,72 @@ try:
 except importlib.metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
+
+def _model_exporter() -> type[ModelExporter]:
+    return ModelExporter
+
+
+__getattr__ = _renamed_names("medcards", {"Exporter": ("medcards.ModelExporter", _model_exporter)})
+
 __all__ = [
     "Backend",
     "BackendError",
     "BattleCard",
+    "CARD_ADAPTER",
     "Card",
     "CardGenerator",
     "CardKind",
     "CardRejected",
     "CardRequest",
     "ChatTurn",
+    "ClaimCheck",
     "Completion",
+    "DEFAULT_CONTEXT_TOKENS",
     "ExportResult",
-    "Exporter",
     "Fact",
+    "GroundingReport",
+    "GuideSection",
+    "IngestError",
     "InvalidOptionsError",
+    "LONG_TEXT_MAX",
     "MCQDrill",
     "MedcardsError",
+    "MemoryThresholds",
+    "ModelExportResult",
+    "ModelExporter",
     "OpenDrill",
     "PluginError",
     "PluginInfo",
     "PluginLoadWarning",
+    "QUOTE_MAX",
     "Rating",
+    "SHORT_TEXT_MAX",
     "Scheduler",
     "SchedulerState",
+    "Strictness",
+    "TEMPLATE_VERSION",
     "TrainResult",
     "Trainer",
     "UnknownPluginError",
     "UserError",
     "Variant",
     "__version__",
+    "apply_request_fields",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "backend_names",
+    "build_messages",
+    "call_with_retries",
+    "card_from_reply",
     "card_generator_names",
+    "card_id",
+    "card_json_schema",
+    "card_model",
+    "check_card",
     "exporter_names",
+    "extract_json",
+    "find_quantities",
+    "format_skeleton",
     "get_backend",
     "get_card_generator",
     "get_exporter",
@@ -94,6 +182,16 @@ __all__ = [
     "hookimpl",
     "list_plugins",
     "load_plugins",
+    "load_topics",
+    "normalize",
+    "parse_card",
+    "parse_key_values",
+    "quote_support",
+    "render_target",
+    "sanity_problems",
+    "save_topics",
     "scheduler_names",
+    "split_guide",
+    "template_versions",
     "trainer_names",
 ]

@@ -1,16 +1,65 @@
-"""Built-in backends that need no model: the ``echo`` test double."""
+"""Built-in backends that need no model (the ``echo`` test double) and backend helpers."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import Field
 
 from medcards.errors import BackendError
 from medcards.interfaces import Backend
 from medcards.models import ChatTurn, Completion
+
+T = TypeVar("T")
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    transient: Callable[[Exception], str | None],
+    max_retries: int,
+    backoff_s: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``call``, retrying transport failures with exponential backoff.
+
+    The one retry loop of medcards' backends. A backend whose client has no retry option of its
+    own (the ``openai`` client has one; ``ollama``'s has none) wraps each request in it.
+
+    Args:
+        call: The request.
+        transient: Says whether an exception is a transport failure worth retrying: returns a
+            description of it (``"ollama at http://... is not reachable"``), or ``None`` for
+            anything else, which propagates at once. It may raise a
+            :class:`~medcards.BackendError` of its own instead (a missing model).
+        max_retries: Retries after the first try.
+        backoff_s: Delay before the first retry; it doubles before each next one.
+        what: The operation, named in the final error (``"chat"``).
+        sleep: The delay function (tests pass a fake).
+
+    Raises:
+        BackendError: after ``max_retries + 1`` failed tries, with the last description, the
+            operation and the number of tries.
+    """
+    delay = backoff_s
+    message, problem = "", ""
+    for attempt in range(max_retries + 1):
+        try:
+            return call()
+        except Exception as exc:  # classified by `transient`; the rest is re-raised
+            description = transient(exc)
+            if description is None:
+                raise
+            message, problem = description, type(exc).__name__
+        if attempt < max_retries:
+            sleep(delay)
+            delay *= 2
+    raise BackendError(
+        f"{message} during {what}; gave up after {max_retries + 1} tries ({problem})"
+    )
 
 
 class EchoBackend(Backend):

@@ -11,16 +11,23 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from medcards.models import CardKind
+from medcards.models import CardKind, CardRequest
 
-#: A short statement: a fact, an option, a question (at most 300 characters).
-ShortText = Annotated[str, Field(min_length=1, max_length=300)]
-#: A longer text: a vignette, an explanation, a challenge (at most 1200 characters).
-LongText = Annotated[str, Field(min_length=1, max_length=1200)]
-#: A verbatim quote of the context (at most 600 characters).
-Quote = Annotated[str, Field(min_length=1, max_length=600)]
+#: Longest short statement: a fact, an option, a question, a topic title (characters).
+SHORT_TEXT_MAX = 300
+#: Longest long text: a vignette, an explanation, a challenge (characters).
+LONG_TEXT_MAX = 1200
+#: Longest evidence quote of the context (characters).
+QUOTE_MAX = 600
+
+#: A short statement: a fact, an option, a question (at most :data:`SHORT_TEXT_MAX` characters).
+ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
+#: A longer text: a vignette, an explanation, a challenge (at most :data:`LONG_TEXT_MAX`).
+LongText = Annotated[str, Field(min_length=1, max_length=LONG_TEXT_MAX)]
+#: A verbatim quote of the context (at most :data:`QUOTE_MAX` characters).
+Quote = Annotated[str, Field(min_length=1, max_length=QUOTE_MAX)]
 
 
 class _CardModel(BaseModel):
@@ -120,7 +127,8 @@ class Variant(_CardModel):
     """An angle variant of a failed card, from another perspective.
 
     Attributes:
-        parent_id: :func:`card_id` of the card the student failed.
+        parent_id: Id of the card the student failed: its :func:`card_id`, or, for a card
+            stored in the study database, the stored card's ``uid``.
         perspective: The angle taken (complications, differential diagnosis...).
         challenge: The new question.
         key_points: What a complete answer contains, with evidence.
@@ -154,7 +162,7 @@ def card_json_schema(kind: CardKind | str) -> dict[str, Any]:
     """JSON Schema a backend constrains generation with, derived from the card model.
 
     Every property is required (a constrained model then writes every field, in the order of
-    the model, which is also the order :func:`medcards.prompts.render_target` writes), and the
+    the model, which is also the order :func:`medcards.render_target` writes), and the
     length limits of the model (``maxLength``, ``maxItems``) are kept.
     """
     schema = card_model(kind).model_json_schema()
@@ -170,15 +178,25 @@ def card_json_schema(kind: CardKind | str) -> dict[str, Any]:
     return schema
 
 
-def parse_card(data: dict[str, Any] | str, kind: CardKind | str | None = None) -> Card:
+#: Validates any card, choosing the model by its ``kind`` (a discriminated union).
+CARD_ADAPTER: TypeAdapter[Card] = TypeAdapter(Annotated[Card, Field(discriminator="kind")])
+
+
+def parse_card(data: dict[str, Any] | str | bytes, kind: CardKind | str | None = None) -> Card:
     """Validate ``data`` (a dict or JSON text) as a card; ``kind`` defaults to ``data["kind"]``.
+
+    This is the one validation path of every card medcards reads: generated replies, stored
+    cards, dataset rows and imported documents.
 
     Raises:
         pydantic.ValidationError: naming each offending field.
-        ValueError: if the kind is unknown.
+        ValueError: if the text is not a JSON object, or the kind is missing or unknown.
     """
-    if isinstance(data, str):
-        data = json.loads(data)
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"a card must be JSON ({exc.msg} at char {exc.pos})") from None
         if not isinstance(data, dict):
             raise ValueError("a card must be a JSON object")
     chosen = kind if kind is not None else data.get("kind")
@@ -187,10 +205,30 @@ def parse_card(data: dict[str, Any] | str, kind: CardKind | str | None = None) -
     return card_model(chosen).model_validate(data)
 
 
+def apply_request_fields(data: dict[str, Any], request: CardRequest) -> dict[str, Any]:
+    """Set, in place, the fields of a generated card that ``request`` already fixes.
+
+    ``kind`` and ``topic`` always come from the request (the topic cut to
+    :data:`SHORT_TEXT_MAX`); for a variant, ``parent_id`` and ``perspective`` too when the
+    request has them. They are not the model's to get wrong. Returns ``data``.
+    """
+    data["kind"] = request.kind.value
+    data["topic"] = request.topic[:SHORT_TEXT_MAX]
+    if request.kind == CardKind.VARIANT:
+        data["parent_id"] = (request.parent_id or "")[:SHORT_TEXT_MAX] or data.get("parent_id")
+        data["perspective"] = (request.perspective or "")[:SHORT_TEXT_MAX] or data.get(
+            "perspective"
+        )
+    return data
+
+
 def card_id(card: Card) -> str:
     """A stable id for ``card``: 16 hex characters of the SHA-256 of its canonical JSON.
 
-    Equal cards get equal ids; the study database and variants (``parent_id``) use it.
+    Equal cards get equal ids, so a variant made outside a study database can name its parent
+    (``parent_id``) by it. The study database does not use it: it gives each stored card a
+    random ``uid`` of its own, because the same card may be stored more than once (the same
+    angle variant after two failures of one card).
     """
     canonical = json.dumps(card.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]

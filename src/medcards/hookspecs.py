@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
-    from medcards.interfaces import Backend, CardGenerator, Exporter, Scheduler, Trainer
+    from medcards.interfaces import Backend, CardGenerator, ModelExporter, Scheduler, Trainer
 
 hookspec = pluggy.HookspecMarker("medcards")
 
@@ -38,10 +38,10 @@ def medcards_register_card_generators(register: Callable[[type[CardGenerator]], 
 
 
 @hookspec
-def medcards_register_exporters(register: Callable[[type[Exporter]], None]) -> None:
+def medcards_register_exporters(register: Callable[[type[ModelExporter]], None]) -> None:
     """Register model exporters.
 
-    :param register: call ``register(ExporterClass)`` for each :class:`~medcards.Exporter`
+    :param register: call ``register(ExporterClass)`` for each :class:`~medcards.ModelExporter`
         subclass the plugin provides.
     """
 

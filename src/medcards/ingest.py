@@ -1,11 +1,13 @@
-"""Ingestion: split a guide (Markdown or plain text) into topics that cards are generated from.
+"""Ingestion: split a guide (Markdown or plain text) into sections that cards are generated from.
 
-A topic is one section of the guide: by default every ``##`` section of a guide whose single
+A section is one topic of the guide: by default every ``##`` section of a guide whose single
 ``#`` heading is its title (or every ``#`` section when there are several), with its
 sub-sections included. A section longer than the backend's context budget is cut, at
 sub-section, paragraph and then sentence boundaries, into parts titled ``"<title> (parte i/n)"``.
+Headings are read by :mod:`medcards.markdown`, the parser the extractive generator uses too.
 
-Topics are plain :class:`Topic` models; ``medcards ingest`` writes them as JSON Lines (one topic
+Sections are plain :class:`GuideSection` models (formerly ``Topic``; the study database's
+topics are :class:`medcards.study.Topic`); ``medcards ingest`` writes them as JSON Lines (one
 per line), which :func:`load_topics` reads back and the study database imports.
 """
 
@@ -18,12 +20,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from _sdk import atomic_write_text
+from medcards._deprecated import renamed_names
 from medcards.errors import MedcardsError
+from medcards.markdown import Heading, find_headings, split_before_headings
 
 __all__ = [
+    "CHARS_PER_TOKEN",
     "DEFAULT_CONTEXT_TOKENS",
+    "GuideSection",
     "IngestError",
-    "Topic",
     "load_topics",
     "save_topics",
     "split_guide",
@@ -35,8 +40,6 @@ DEFAULT_CONTEXT_TOKENS = 1500
 #: with medical terms runs at 3-4 characters per token on Llama-family tokenizers; 3 is safe).
 CHARS_PER_TOKEN = 3.0
 
-_ATX = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_SETEXT = re.compile(r"^(=+|-+)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑ¿¡0-9])")
 
 
@@ -44,8 +47,8 @@ class IngestError(MedcardsError):
     """A guide could not be read or split; the message names the file (and line)."""
 
 
-class Topic(BaseModel):
-    """One topic of a guide: what a card generator receives.
+class GuideSection(BaseModel):
+    """One section (topic) of a guide: what a card generator receives.
 
     Attributes:
         title: The section heading, e.g. ``"Cetoacidosis diabética (CAD)"`` (with
@@ -79,36 +82,12 @@ def _read(path: Path) -> str:
         raise IngestError(f"{path}, line {line}: not UTF-8 text ({exc.reason})") from None
 
 
-def _headings(lines: Sequence[str]) -> list[tuple[int, int, str]]:
-    """``(line_index, level, title)`` of every ATX or setext heading."""
-    found = []
-    in_code = False
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith("```"):
-            in_code = not in_code
-            continue
-        if in_code:
-            continue
-        match = _ATX.match(line)
-        if match:
-            found.append((i, len(match.group(1)), match.group(2).strip()))
-        elif (
-            i + 1 < len(lines)
-            and line.strip()
-            and not line.lstrip().startswith(("-", "*", ">"))
-            and _SETEXT.match(lines[i + 1])
-            and (i == 0 or not lines[i - 1].strip())
-        ):
-            found.append((i, 1 if lines[i + 1].startswith("=") else 2, line.strip()))
-    return found
-
-
-def _topic_level(headings: Sequence[tuple[int, int, str]]) -> int | None:
-    levels = sorted({level for _, level, _ in headings})
+def _topic_level(headings: Sequence[Heading]) -> int | None:
+    levels = sorted({h.level for h in headings})
     if not levels:
         return None
     top = levels[0]
-    if sum(1 for _, level, _ in headings if level == top) == 1 and len(levels) > 1:
+    if sum(1 for h in headings if h.level == top) == 1 and len(levels) > 1:
         return levels[1]  # a single top heading is the guide's title
     return top
 
@@ -121,10 +100,12 @@ def _clean(block: Iterable[str]) -> str:
 
 def _split_units(text: str) -> list[str]:
     """Sub-sections, else paragraphs, else sentences: the pieces a long section is cut into."""
-    for pattern in (r"\n(?=#{1,6}\s)", r"\n\s*\n"):
-        units = [u.strip() for u in re.split(pattern, text) if u.strip()]
-        if len(units) > 1:
-            return units
+    units = split_before_headings(text)
+    if len(units) > 1:
+        return units
+    units = [u.strip() for u in re.split(r"\n\s*\n", text) if u.strip()]
+    if len(units) > 1:
+        return units
     return [u.strip() for u in _SENTENCE_END.split(text) if u.strip()]
 
 
@@ -161,8 +142,8 @@ def split_guide(
     modulo: str,
     *,
     max_context_tokens: int = DEFAULT_CONTEXT_TOKENS,
-) -> list[Topic]:
-    """Split a guide into topics by headings, cutting sections longer than the context budget.
+) -> list[GuideSection]:
+    """Split a guide into sections by headings, cutting sections longer than the context budget.
 
     Args:
         path_or_text: A ``.md``/``.txt`` file (a :class:`~pathlib.Path`, or a one-line string
@@ -193,7 +174,7 @@ def split_guide(
         fallback_title = "guía"
     label = source or "<text>"
     lines = text.splitlines()
-    headings = _headings(lines)
+    headings = find_headings(lines)
     level = _topic_level(headings)
     sections: list[tuple[str, int, str]] = []  # (title, heading line, body)
     if level is None:
@@ -202,28 +183,28 @@ def split_guide(
         title = first if 0 < len(first) <= 80 and not first.endswith(".") else fallback_title
         sections.append((title, 1, body))
     else:
-        starts = [(i, t) for i, lv, t in headings if lv == level]
-        guide_title = next((t for _, lv, t in headings if lv < level), fallback_title)
-        preamble_end = starts[0][0]
+        starts = [h for h in headings if h.level == level]
+        guide_title = next((h.title for h in headings if h.level < level), fallback_title)
+        preamble_end = starts[0].index
+        heading_lines = {h.index for h in headings}
         preamble = _clean(
-            line for i, line in enumerate(lines[:preamble_end]) if i not in {h[0] for h in headings}
+            line for i, line in enumerate(lines[:preamble_end]) if i not in heading_lines
         )
         if preamble and not set(preamble) <= set("=- \n"):
             sections.append((guide_title, 1, preamble))
-        for n, (start, title) in enumerate(starts):
-            end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-            body_start = start + (1 if _ATX.match(lines[start]) else 2)  # setext: skip underline
-            body = _clean(lines[body_start:end])
+        for n, start in enumerate(starts):
+            end = starts[n + 1].index if n + 1 < len(starts) else len(lines)
+            body = _clean(lines[start.body_start : end])
             if body:
-                sections.append((title, start + 1, body))
+                sections.append((start.title, start.index + 1, body))
     max_chars = int(max_context_tokens * CHARS_PER_TOKEN)
-    topics: list[Topic] = []
+    topics: list[GuideSection] = []
     for title, line, body in sections:
         parts = _chunk(body, max_chars)
         for i, part in enumerate(parts, start=1):
             part_title = title if len(parts) == 1 else f"{title} (parte {i}/{len(parts)})"
             topics.append(
-                Topic(
+                GuideSection(
                     title=part_title,
                     context=part,
                     modulo=modulo.strip(),
@@ -237,12 +218,12 @@ def split_guide(
     return topics
 
 
-def save_topics(path: Path, topics: Sequence[Topic]) -> None:
+def save_topics(path: Path, topics: Sequence[GuideSection]) -> None:
     """Write ``topics`` to ``path`` as JSON Lines, atomically (a failed write keeps the old)."""
     atomic_write_text(Path(path), "".join(t.model_dump_json() + "\n" for t in topics))
 
 
-def load_topics(path: Path) -> list[Topic]:
+def load_topics(path: Path) -> list[GuideSection]:
     """Read topics written by :func:`save_topics` (or ``medcards ingest``).
 
     Raises:
@@ -260,9 +241,18 @@ def load_topics(path: Path) -> list[Topic]:
         if not line.strip():
             continue
         try:
-            topics.append(Topic.model_validate_json(line))
+            topics.append(GuideSection.model_validate_json(line))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(record)"
             raise IngestError(f"{path}, line {number}: {where}: {first['msg']}") from None
     return topics
+
+
+def _load_guide_section() -> type[GuideSection]:
+    return GuideSection
+
+
+__getattr__ = renamed_names(
+    "medcards.ingest", {"Topic": ("medcards.GuideSection", _load_guide_section)}
+)

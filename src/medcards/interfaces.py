@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from _sdk import Component
+from medcards._deprecated import renamed_names
 from medcards.cards import Card
 from medcards.errors import BackendError
 from medcards.models import (
     CardRequest,
     ChatTurn,
     Completion,
-    ExportResult,
+    MemoryThresholds,
+    ModelExportResult,
     Rating,
     SchedulerState,
     TrainResult,
@@ -28,10 +31,33 @@ class Backend(Component, abc.ABC):
 
     ``supports_json_schema`` says whether :meth:`complete` honours ``json_schema`` by
     constrained decoding (otherwise the schema is only described in the prompt).
+
+    A backend that holds resources (a loaded model, pooled HTTP connections) frees them in
+    :meth:`close`; use it as a context manager (``with get_backend(...) as backend:``) to close
+    it at the end of the block. A closed backend opens them again on its next call.
     """
 
     interface: ClassVar[str] = "backend"
     supports_json_schema: ClassVar[bool] = False
+
+    def close(self) -> None:
+        """Free what the backend holds (a loaded model, connections); the default holds nothing.
+
+        Calling it twice, or on a backend never used, is harmless.
+        """
+
+    def __enter__(self) -> Self:
+        """Use the backend as a context manager that closes it on exit."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the backend."""
+        self.close()
+
+    def __del__(self) -> None:
+        """Close the backend when it is dropped."""
+        with contextlib.suppress(Exception):  # at interpreter shutdown nothing is left to close
+            self.close()
 
     @abc.abstractmethod
     def complete(
@@ -114,6 +140,21 @@ class Scheduler(Component, abc.ABC):
         """Estimated probability of recalling the card at ``now``, if the model defines one."""
         return None
 
+    def ready_for_open_recall(self, state: SchedulerState, thresholds: MemoryThresholds) -> bool:
+        """Whether the card's memory in ``state`` is strong enough for open recall (Level 2).
+
+        The mastery ladder asks this after each review of a Level-1 card; the answer is the
+        scheduler's own signal, compared with the ``thresholds`` that apply to it. It is never
+        true while ``state.interval_days`` is at or below ``thresholds.min_interval_days``.
+
+        The default: the interval is longer than ``min_interval_days`` and, when the scheduler
+        reports an ``ease``, the ease is above ``min_ease``. Override it when the scheduler's
+        strength lives elsewhere (FSRS: its difficulty; a Leitner box).
+        """
+        if state.interval_days <= thresholds.min_interval_days:
+            return False
+        return state.ease is None or state.ease > thresholds.min_ease
+
     def replay(self, reviews: Sequence[tuple[Rating, dt.datetime]]) -> SchedulerState | None:
         """The state after a sequence of ``(rating, time)`` reviews, oldest first."""
         state: SchedulerState | None = None
@@ -134,11 +175,26 @@ class Trainer(Component, abc.ABC):
         """Fine-tune ``base_model`` (a local model dir) on ``dataset``, writing ``output_dir``."""
 
 
-class Exporter(Component, abc.ABC):
-    """Writes a trained model to a format a local backend can serve."""
+class ModelExporter(Component, abc.ABC):
+    """Writes a trained model to a format a local backend can serve (e.g. GGUF).
+
+    Registered through ``medcards_register_exporters`` and found with
+    :func:`medcards.get_exporter`. Not to be confused with ``medcards export``, which writes the
+    study database as a deck.
+    """
 
     interface: ClassVar[str] = "exporter"
 
     @abc.abstractmethod
-    def export(self, model_dir: Path, out_path: Path) -> ExportResult:
+    def export(self, model_dir: Path, out_path: Path) -> ModelExportResult:
         """Export the model in ``model_dir`` to ``out_path``."""
+
+
+def _load_model_exporter() -> type[ModelExporter]:
+    return ModelExporter
+
+
+__getattr__ = renamed_names(
+    "medcards.interfaces",
+    {"Exporter": ("medcards.ModelExporter", _load_model_exporter)},
+)

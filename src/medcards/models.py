@@ -116,8 +116,39 @@ class TrainResult(BaseModel):
 
 
 class ExportResult(BaseModel):
-    """What an exporter wrote."""
+    """A file medcards wrote: a study deck (``medcards export``: Anki, JSON) or a model.
+
+    Attributes:
+        path: The file written.
+        format: ``"apkg"``, ``"json"``, ``"gguf-q4_k_m"``...
+        size_bytes: Its size.
+    """
 
     path: Path
     format: str
     size_bytes: int = Field(ge=0)
+
+
+class ModelExportResult(ExportResult):
+    """What a :class:`~medcards.ModelExporter` wrote: a model file a local backend can serve."""
+
+
+class MemoryThresholds(BaseModel):
+    """When a card's memory counts as strong enough for open recall (mastery Level 2).
+
+    A scheduler reads the thresholds that apply to its own signal in
+    :meth:`~medcards.Scheduler.ready_for_open_recall`; the mastery ladder only passes them on.
+
+    Attributes:
+        min_interval_days: The card's interval must be strictly longer than this (every
+            scheduler).
+        min_ease: Schedulers with an ease factor (SM-2): the ease must be strictly above this.
+        max_difficulty: Schedulers with a 1-10 difficulty (FSRS): the difficulty must be at
+            or below this.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_interval_days: float = Field(default=7.0, ge=0)
+    min_ease: float = 2.6
+    max_difficulty: float = Field(default=5.0, ge=1.0, le=10.0)

@@ -13,7 +13,7 @@ import pluggy
 
 from _sdk import PluginHost, PluginInfo, RegistrySpec
 from medcards import hookspecs
-from medcards.interfaces import Backend, CardGenerator, Exporter, Scheduler, Trainer
+from medcards.interfaces import Backend, CardGenerator, ModelExporter, Scheduler, Trainer
 
 hookimpl = pluggy.HookimplMarker("medcards")
 
@@ -26,7 +26,7 @@ host = PluginHost(
         RegistrySpec(
             "card_generator", "card generator", "medcards_register_card_generators", CardGenerator
         ),
-        RegistrySpec("exporter", "exporter", "medcards_register_exporters", Exporter),
+        RegistrySpec("exporter", "exporter", "medcards_register_exporters", ModelExporter),
         RegistrySpec("scheduler", "scheduler", "medcards_register_schedulers", Scheduler),
         RegistrySpec("trainer", "trainer", "medcards_register_trainers", Trainer),
     ],
@@ -57,9 +57,9 @@ def get_card_generator(name: str, **options: Any) -> CardGenerator:
     return cast(CardGenerator, host.get("card_generator", name, **options))
 
 
-def get_exporter(name: str, **options: Any) -> Exporter:
-    """The exporter registered as ``name``, configured with ``options``."""
-    return cast(Exporter, host.get("exporter", name, **options))
+def get_exporter(name: str, **options: Any) -> ModelExporter:
+    """The model exporter registered as ``name``, configured with ``options``."""
+    return cast(ModelExporter, host.get("exporter", name, **options))
 
 
 def get_scheduler(name: str, **options: Any) -> Scheduler:
@@ -83,7 +83,7 @@ def card_generator_names() -> list[str]:
 
 
 def exporter_names() -> list[str]:
-    """Names of every registered exporter."""
+    """Names of every registered model exporter."""
     return [i.name for i in host.implementations("exporter")]
 
 

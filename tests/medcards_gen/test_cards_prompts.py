@@ -9,16 +9,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from medcards import BattleCard, CardKind, CardRequest, Fact, MCQDrill, OpenDrill, Variant
-from medcards.cards import card_id, card_json_schema, card_model, parse_card
-from medcards.prompts import (
+from medcards import (
     TEMPLATE_VERSION,
+    BattleCard,
+    CardKind,
+    CardRequest,
+    Fact,
+    MCQDrill,
+    OpenDrill,
+    Variant,
     build_messages,
+    card_id,
+    card_json_schema,
+    card_model,
     format_skeleton,
-    load_template,
+    parse_card,
     render_target,
     template_versions,
 )
+from medcards.generation.prompts import load_template
 
 REQUEST = CardRequest(
     topic="Cetoacidosis diabética", context="Insulina IV a 0,1 U/kg/h.", kind="mcq"

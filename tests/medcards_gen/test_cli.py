@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from medcards import load_topics
 from medcards.cli import app
-from medcards.ingest import load_topics
 
 GUIDES = Path(__file__).parents[2] / "examples" / "guides"
 runner = CliRunner()

@@ -7,10 +7,18 @@ from pathlib import Path
 import pytest
 
 import medcards
-from medcards import BattleCard, CardKind, CardRejected, CardRequest, MCQDrill, OpenDrill, Variant
-from medcards.extractive import ExtractiveGenerator, segment_context
-from medcards.grounding import check_card
-from medcards.ingest import split_guide
+from medcards import (
+    BattleCard,
+    CardKind,
+    CardRejected,
+    CardRequest,
+    MCQDrill,
+    OpenDrill,
+    Variant,
+    check_card,
+    split_guide,
+)
+from medcards.generation.extractive import ExtractiveGenerator, segment_context
 from medcards.testing import parametrize_with_checks
 from medcards.testing.card_generators import card_generator_checks
 

@@ -18,11 +18,13 @@ from medcards import (
     ChatTurn,
     Completion,
     MCQDrill,
+    extract_json,
+    render_target,
+    sanity_problems,
 )
 from medcards.backends import EchoBackend
-from medcards.extractive import ExtractiveGenerator
-from medcards.generator import LLMCardGenerator, extract_json, sanity_problems
-from medcards.prompts import render_target
+from medcards.generation.extractive import ExtractiveGenerator
+from medcards.generation.llm import LLMCardGenerator
 from medcards.testing import parametrize_with_checks
 from medcards.testing.card_generators import card_generator_checks
 

@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medcards import BattleCard, Fact, MCQDrill
-from medcards.grounding import check_card, find_quantities, normalize, quote_support
+from medcards import (
+    BattleCard,
+    Fact,
+    MCQDrill,
+    check_card,
+    find_quantities,
+    normalize,
+    quote_support,
+)
 
 CONTEXT = (
     "Las guías 2024 recomiendan bolos de fluidos iniciales seguidos de insulina IV a 0.1 U/kg/hr. "

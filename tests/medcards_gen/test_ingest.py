@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medcards.ingest import IngestError, Topic, load_topics, save_topics, split_guide
+from medcards import GuideSection as Topic
+from medcards import IngestError, load_topics, save_topics, split_guide
 
 GUIDE = Path(__file__).parents[2] / "examples" / "guides" / "cetoacidosis_diabetica.md"
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 import pytest
 
 import medcards
-from medcards.cards import Card, Fact, MCQDrill, OpenDrill, Variant
+from medcards import Card, Fact, MCQDrill, OpenDrill, Variant
 
 
 class FakeGenerator(medcards.CardGenerator):

@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 
 from medcards.cli import app
 from medcards.models import CardKind, CardRequest
-from medcards.study import StudyEngine, UnknownTopicError
-from medcards.study.session import read_ratings
+from medcards.study import StudyEngine, UnknownTopicError, read_ratings
 
 runner = CliRunner()
 
@@ -159,7 +158,7 @@ def test_ratings_file_and_unknown_topic(tmp_path):
 
 
 def test_topics_import_from_ingest_jsonl(tmp_path):
-    from medcards.ingest import save_topics, split_guide
+    from medcards import save_topics, split_guide
 
     guide = tmp_path / "guia.md"
     guide.write_text(

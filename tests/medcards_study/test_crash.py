@@ -12,8 +12,7 @@ import textwrap
 import pytest
 
 from medcards.models import CardKind, CardRequest
-from medcards.study import StudyEngine
-from medcards.study.db import integrity_errors
+from medcards.study import StudyEngine, integrity_errors
 
 SESSION = textwrap.dedent(
     """

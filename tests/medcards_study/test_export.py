@@ -9,11 +9,16 @@ import zipfile
 
 import pytest
 
-from medcards.cards import BattleCard, Fact
+from medcards import BattleCard, Fact
 from medcards.models import CardKind, CardRequest, Rating
-from medcards.study import StudyEngine, StudyError
-from medcards.study.anki import export_apkg
-from medcards.study.transfer import export_document, export_json, import_json
+from medcards.study import (
+    StudyEngine,
+    StudyError,
+    export_apkg,
+    export_document,
+    export_json,
+    import_json,
+)
 
 T0 = dt.datetime(2025, 3, 3, 8, tzinfo=dt.UTC)
 

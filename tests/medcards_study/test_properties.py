@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medcards.models import Rating
-from medcards.study import StudyEngine, TopicLevel
-from medcards.study.transfer import export_document, import_document
+from medcards.study import StudyEngine, TopicLevel, export_document, import_document
 
 START = dt.datetime(2025, 1, 6, 8, tzinfo=dt.UTC)
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import medcards
 from medcards.models import Rating
-from medcards.schedulers import FSRSScheduler, SM2Scheduler, fsrs_difficulty_to_ease
+from medcards.scheduling import FSRSScheduler, SM2Scheduler, fsrs_difficulty_to_ease
 from medcards.testing import parametrize_with_checks, review_sequences, scheduler_checks
 
 

@@ -15,8 +15,7 @@ import pytest
 
 import medcards
 from medcards.models import Rating
-from medcards.study import StudyEngine
-from medcards.study.dashboard import compute_dashboard, plot_dashboard
+from medcards.study import StudyEngine, compute_dashboard, plot_dashboard
 
 START = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
 TOPICS, DAYS = 200, 120

@@ -15,9 +15,7 @@ from medcards_finetune.dataset import (
 )
 from medcards_finetune.errors import DatasetError
 
-from medcards import CardRequest
-from medcards.cards import parse_card
-from medcards.prompts import build_messages, render_target
+from medcards import CardRequest, build_messages, parse_card, render_target
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -22,7 +22,7 @@ def test_llamacpp_backend_serves_the_export_with_its_chat_template(pipeline):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from medcards.prompts import build_messages
+    from medcards import build_messages
 
     merged = pipeline["result"].output_dir
     request = medcards.CardRequest(

@@ -7,11 +7,8 @@ from medcards_llamacpp import LlamaCppBackend
 from medcards_llamacpp.backend import without_string_limits
 
 import medcards
-from medcards import BackendError, CardRejected, CardRequest, ChatTurn
-from medcards.generator import LLMCardGenerator
-from medcards.grounding import check_card
-from medcards.testing import backend_checks, parametrize_with_checks
-from medcards.testing.card_generators import SEED_CONTEXT
+from medcards import BackendError, CardRejected, CardRequest, ChatTurn, check_card
+from medcards.testing import SEED_CONTEXT, backend_checks, parametrize_with_checks
 
 pytestmark = pytest.mark.slow
 _SHARED: dict[str, LlamaCppBackend] = {}
@@ -107,7 +104,7 @@ def test_string_limits_are_dropped_from_the_grammar_only():
 
 
 def test_llm_generator_with_smollm2_returns_grounded_card_or_reports(backend):
-    generator = LLMCardGenerator(backend=backend, max_attempts=1, max_tokens=48)
+    generator = medcards.get_card_generator("llm", backend=backend, max_attempts=1, max_tokens=48)
     request = CardRequest(
         topic="Cetoacidosis diabética (CAD)", context=SEED_CONTEXT, kind="battlecard", seed=0
     )

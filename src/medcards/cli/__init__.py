@@ -1,16 +1,23 @@
-"""The ``medcards`` command line. Each module in this package adds its commands to :data:`app`."""
+"""The ``medcards`` command line (public: run it, or invoke :data:`app` in tests).
+
+Each module of :mod:`medcards.cli.commands` adds its commands to :data:`app`; installed plugins
+add theirs through the ``medcards_register_commands`` hook.
+"""
 
 from __future__ import annotations
 
-from _sdk.cli import make_app, register_commands, register_plugin_commands, run
-from medcards import __version__
-from medcards.plugins import host
+import _sdk.cli as _cli
+from medcards import __version__ as _version
+from medcards.plugins import host as _host
 
-app = make_app("medcards", "Grounded study cards and spaced repetition.", __version__)
-register_commands(app, "medcards.cli.commands")
-register_plugin_commands(app, host)
+__all__ = ["app", "main"]
+
+#: The typer application behind the ``medcards`` program.
+app = _cli.make_app("medcards", "Grounded study cards and spaced repetition.", _version)
+_cli.register_commands(app, "medcards.cli.commands")
+_cli.register_plugin_commands(app, _host)
 
 
 def main() -> None:
     """Console-script entry point."""
-    run(app)
+    _cli.run(app)

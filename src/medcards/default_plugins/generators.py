@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from medcards.extractive import ExtractiveGenerator
-from medcards.generator import LLMCardGenerator
+from medcards.generation.extractive import ExtractiveGenerator
+from medcards.generation.llm import LLMCardGenerator
 from medcards.interfaces import CardGenerator
 from medcards.plugins import hookimpl
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from medcards.interfaces import Scheduler
 from medcards.plugins import hookimpl
-from medcards.schedulers import FSRSScheduler, SM2Scheduler
+from medcards.scheduling import FSRSScheduler, SM2Scheduler
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""The study engine: ``temario.db``, the calendar queue, reviews, mastery and angles.
+"""The study side of medcards (public): ``temario.db``, the queue, reviews, mastery and angles.
 
 Typical use::
 
@@ -7,46 +7,96 @@ Typical use::
     with StudyEngine("temario.db", scheduler="sm2", generator=generator) as engine:
         item = engine.next_topic()
         engine.update_progress(item, rating=3)
+
+Inside, each job has its module (all private): ``repository`` (every SQL statement on the
+database), ``db`` (schema and migrations), ``queue``, ``ladder`` (the mastery rules, as pure
+functions of the scheduler's Level-2 signal), ``angles``, ``engine`` (the loop that ties them),
+``transfer`` (JSON), ``anki``, ``dashboard`` and ``session`` (the terminal loop).
 """
 
 from __future__ import annotations
 
-from medcards.study.db import (
-    SCHEMA_VERSION,
+from medcards.study.angles import DEFAULT_PERSPECTIVES
+from medcards.study.anki import export_apkg, note_fields
+from medcards.study.dashboard import (
+    Dashboard,
+    ModuleRetention,
+    compute_dashboard,
+    dashboard_table,
+    plot_dashboard,
+)
+from medcards.study.db import SCHEMA_VERSION, connect, integrity_errors
+from medcards.study.engine import StudyEngine
+from medcards.study.errors import (
+    InvalidRatingError,
     StudyDatabaseError,
     StudyDatabaseVersionError,
     StudyError,
-    connect,
-)
-from medcards.study.engine import (
-    DailyLimits,
-    InvalidRatingError,
-    MasteryRules,
-    ReviewOutcome,
-    StoredCard,
-    StudyEngine,
-    StudyItem,
-    Topic,
-    TopicLevel,
+    UnknownCardError,
     UnknownTopicError,
-    parse_rating,
+)
+from medcards.study.ladder import LadderStep, MasteryRules, TopicLevel, climb, ready_for_open_recall
+from medcards.study.queue import DailyLimits
+from medcards.study.records import ReviewOutcome, StoredCard, StudyItem, Topic, parse_rating
+from medcards.study.session import (
+    SessionSummary,
+    card_back,
+    card_front,
+    read_ratings,
+    run_session,
+    scripted,
+)
+from medcards.study.transfer import (
+    TemarioDocument,
+    document_summary,
+    export_document,
+    export_json,
+    import_document,
+    import_json,
+    load_document,
 )
 
 __all__ = [
-    "SCHEMA_VERSION",
+    "DEFAULT_PERSPECTIVES",
     "DailyLimits",
+    "Dashboard",
     "InvalidRatingError",
+    "LadderStep",
     "MasteryRules",
+    "ModuleRetention",
     "ReviewOutcome",
+    "SCHEMA_VERSION",
+    "SessionSummary",
     "StoredCard",
     "StudyDatabaseError",
     "StudyDatabaseVersionError",
     "StudyEngine",
     "StudyError",
     "StudyItem",
+    "TemarioDocument",
     "Topic",
     "TopicLevel",
+    "UnknownCardError",
     "UnknownTopicError",
+    "card_back",
+    "card_front",
+    "climb",
+    "compute_dashboard",
     "connect",
+    "dashboard_table",
+    "document_summary",
+    "export_apkg",
+    "export_document",
+    "export_json",
+    "import_document",
+    "import_json",
+    "integrity_errors",
+    "load_document",
+    "note_fields",
     "parse_rating",
+    "plot_dashboard",
+    "read_ratings",
+    "ready_for_open_recall",
+    "run_session",
+    "scripted",
 ]

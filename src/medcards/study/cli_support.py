@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from medcards.interfaces import CardGenerator
-from medcards.study.db import StudyError
 from medcards.study.engine import StudyEngine
+from medcards.study.errors import StudyError
 
 #: Default database file, relative to the working directory.
 DEFAULT_DB = Path("temario.db")

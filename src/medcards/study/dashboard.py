@@ -10,9 +10,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from _sdk import atomic_write_bytes
-from medcards.study.engine import StudyEngine, TopicLevel
-
-_DAY = 86_400.0
+from medcards.study.engine import StudyEngine
+from medcards.study.ladder import TopicLevel
+from medcards.study.repository import DAY
 
 
 class ModuleRetention(BaseModel):
@@ -64,35 +64,23 @@ def compute_dashboard(
 ) -> Dashboard:
     """The dashboard of ``engine``'s database at ``now`` (default: now), forecasting ``days``."""
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    conn = engine.conn
+    repo = engine.repo
     today = now.date()
     today_start = dt.datetime.combine(today, dt.time(), dt.UTC).timestamp()
     levels = {TopicLevel.MCQ: 0, TopicLevel.OPEN: 0, TopicLevel.MASTERED: 0}
-    for level, count in conn.execute(
-        "SELECT level, count(*) FROM topics WHERE introduced_at IS NOT NULL GROUP BY level"
-    ):
-        levels[int(level)] = int(count)
-    new_topics = int(
-        conn.execute("SELECT count(*) FROM topics WHERE introduced_at IS NULL").fetchone()[0]
-    )
+    levels.update(repo.level_counts())
+    new_topics = repo.count_new_topics()
     forecast_counts = [0] * days
-    for (due,) in conn.execute(
-        "SELECT due FROM card_state WHERE active = 1 AND due < ?", (today_start + days * _DAY,)
-    ):
-        index = max(0, math.floor((float(due) - today_start) / _DAY))
+    for due in repo.due_times_before(today_start + days * DAY):
+        index = max(0, math.floor((due - today_start) / DAY))
         forecast_counts[index] += 1
     forecast = [(today + dt.timedelta(days=i), count) for i, count in enumerate(forecast_counts)]
-    pending = int(conn.execute("SELECT count(*) FROM angles WHERE passed_at IS NULL").fetchone()[0])
+    pending = repo.count_pending_angles()
     retention = [
-        ModuleRetention(modulo=str(modulo), recalled=int(recalled), reviews=int(total))
-        for modulo, recalled, total in conn.execute(
-            "SELECT t.modulo, sum(r.rating > 1), count(*) FROM reviews r"
-            " JOIN topics t ON t.topic_id = r.topic_id"
-            " WHERE r.first_review = 0 AND r.kind != 'variant'"
-            " GROUP BY t.modulo ORDER BY t.modulo"
-        )
+        ModuleRetention(modulo=modulo, recalled=recalled, reviews=total)
+        for modulo, recalled, total in repo.retention_by_module()
     ]
-    total = int(conn.execute("SELECT count(*) FROM reviews").fetchone()[0])
+    total = repo.count_reviews()
     return Dashboard(
         as_of=now,
         new_topics=new_topics,

@@ -1,4 +1,7 @@
-"""The study database, ``temario.db``: schema, migrations and transactions (SQLite).
+"""The study database, ``temario.db``: schema, migrations and connections (SQLite).
+
+This module holds the schema (``CREATE`` statements, applied by migrations) and the connection
+settings; every query and write on the tables is in :mod:`medcards.study.repository`.
 
 Tables (times are UTC epoch seconds, ``REAL``; dates are ISO ``YYYY-MM-DD``):
 
@@ -24,20 +27,17 @@ import sqlite3
 from pathlib import Path
 
 from _sdk.sqlite import transaction
-from medcards.errors import MedcardsError
+from medcards.study.errors import StudyDatabaseError, StudyDatabaseVersionError, StudyError
 
-
-class StudyError(MedcardsError):
-    """Base class of the study engine's user-facing errors."""
-
-
-class StudyDatabaseError(StudyError):
-    """The study database cannot be used: corrupted, not SQLite, or missing tables."""
-
-
-class StudyDatabaseVersionError(StudyDatabaseError):
-    """The study database was written by a newer medcards (its schema version is unknown)."""
-
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "StudyDatabaseError",
+    "StudyDatabaseVersionError",
+    "StudyError",
+    "connect",
+    "integrity_errors",
+]
 
 #: Migration ``i`` takes a database from version ``i`` to ``i + 1``; each is a list of statements.
 MIGRATIONS: list[list[str]] = [
@@ -121,7 +121,8 @@ _TABLES = {"topics", "cards", "card_state", "angles", "reviews"}
 def connect(path: str | Path, *, migrations: list[list[str]] | None = None) -> sqlite3.Connection:
     """Open (creating if needed) the study database at ``path`` and bring it to the current schema.
 
-    The connection is in autocommit mode; use :func:`transaction` for writes.
+    The connection is in autocommit mode; writes go through
+    :meth:`medcards.study.repository.StudyRepository.transaction`.
 
     Args:
         path: Database file, or ``":memory:"``.

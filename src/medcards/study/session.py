@@ -15,15 +15,10 @@ from pydantic import BaseModel, Field
 
 from medcards.cards import BattleCard, Card, MCQDrill, OpenDrill, Variant
 from medcards.models import Rating
-from medcards.study.db import StudyError
-from medcards.study.engine import (
-    InvalidRatingError,
-    ReviewOutcome,
-    StudyEngine,
-    StudyItem,
-    TopicLevel,
-    parse_rating,
-)
+from medcards.study.engine import StudyEngine
+from medcards.study.errors import InvalidRatingError, StudyError
+from medcards.study.ladder import TopicLevel
+from medcards.study.records import ReviewOutcome, StudyItem, parse_rating
 
 
 class SessionSummary(BaseModel):

@@ -7,23 +7,22 @@ never depends on row ids.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import math
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from _sdk import atomic_write_text
-from _sdk.sqlite import transaction
 from medcards.cards import Card
 from medcards.models import CardKind, ExportResult, SchedulerState
-from medcards.study.db import StudyError
-from medcards.study.engine import CARD_ADAPTER, StudyEngine
-
-_DAY = 86_400.0
+from medcards.study.engine import StudyEngine
+from medcards.study.errors import StudyError
+from medcards.study.repository import load_card_json
 
 
 class _Strict(BaseModel):
@@ -103,9 +102,9 @@ def _ts(when: dt.datetime | None) -> float | None:
 
 def export_document(engine: StudyEngine) -> TemarioDocument:
     """The whole database as a :class:`TemarioDocument`."""
-    conn = engine.conn
-    titles = dict(conn.execute("SELECT topic_id, title FROM topics"))
-    uids = dict(conn.execute("SELECT card_id, uid FROM cards"))
+    repo = engine.repo
+    titles = repo.topic_titles()
+    uids = repo.card_uids()
     topics = [
         TopicRecord(
             title=r[0],
@@ -118,26 +117,18 @@ def export_document(engine: StudyEngine) -> TemarioDocument:
             introduced_at=_dt(r[7]),
             created_at=_dt(r[8]) or dt.datetime.now(dt.UTC),
         )
-        for r in conn.execute(
-            "SELECT title, context, modulo, priority, date_assigned, level, l2_streak,"
-            " introduced_at, created_at FROM topics ORDER BY topic_id"
-        )
+        for r in repo.topic_records()
     ]
-    states = {
-        int(r[0]): (SchedulerState.model_validate_json(r[1]), bool(r[2]))
-        for r in conn.execute("SELECT card_id, state_json, active FROM card_state")
-    }
+    states = repo.states()
     cards = []
-    for card_id, uid, topic_id, kind, body, retired, created in conn.execute(
-        "SELECT card_id, uid, topic_id, kind, body, retired, created_at FROM cards ORDER BY card_id"
-    ):
+    for card_id, uid, topic_id, kind, body, retired, created in repo.card_records():
         state, active = states.get(int(card_id), (None, True))
         cards.append(
             CardRecord(
                 uid=uid,
                 topic=titles[topic_id],
                 kind=CardKind(kind),
-                card=CARD_ADAPTER.validate_json(body),
+                card=load_card_json(body, where=f"card {card_id}"),
                 retired=bool(retired),
                 created_at=_dt(created) or dt.datetime.now(dt.UTC),
                 state=state,
@@ -146,34 +137,28 @@ def export_document(engine: StudyEngine) -> TemarioDocument:
         )
     angles = [
         AngleRecord(
-            parent=uids[r[0]],
-            card=uids[r[1]],
-            perspective=r[2],
-            created_at=_dt(r[3]) or dt.datetime.now(dt.UTC),
-            passed_at=_dt(r[4]),
+            parent=uids[r[1]],
+            card=uids[r[2]],
+            perspective=r[3],
+            created_at=_dt(r[4]) or dt.datetime.now(dt.UTC),
+            passed_at=_dt(r[5]),
         )
-        for r in conn.execute(
-            "SELECT parent, card_id, perspective, created_at, passed_at FROM angles"
-            " ORDER BY angle_id"
-        )
+        for r in repo.angle_records()
     ]
     reviews = [
         ReviewRecord(
-            card=uids[r[0]],
-            kind=CardKind(r[1]),
-            rating=r[2],
-            reviewed_at=_dt(r[3]) or dt.datetime.now(dt.UTC),
-            first_review=bool(r[4]),
-            scheduler=r[5],
-            interval_days=r[6],
-            due=_dt(r[7]),
-            level_before=r[8],
-            level_after=r[9],
+            card=uids[r["card_id"]],
+            kind=CardKind(r["kind"]),
+            rating=r["rating"],
+            reviewed_at=_dt(r["reviewed_at"]) or dt.datetime.now(dt.UTC),
+            first_review=bool(r["first_review"]),
+            scheduler=r["scheduler"],
+            interval_days=r["interval_days"],
+            due=_dt(r["due"]),
+            level_before=r["level_before"],
+            level_after=r["level_after"],
         )
-        for r in conn.execute(
-            "SELECT card_id, kind, rating, reviewed_at, first_review, scheduler, interval_days,"
-            " due, level_before, level_after FROM reviews ORDER BY review_id"
-        )
+        for r in repo.review_log()
     ]
     return TemarioDocument(topics=topics, cards=cards, angles=angles, reviews=reviews)
 
@@ -216,99 +201,61 @@ def import_document(engine: StudyEngine, document: TemarioDocument) -> dict[str,
         StudyError: a topic title or card uid already in the database, or a dangling reference;
             nothing is imported then.
     """
-    conn = engine.conn
+    repo = engine.repo
     try:
-        with transaction(conn):
+        with repo.transaction():
             topic_ids: dict[str, int] = {}
             for t in document.topics:
-                topic_ids[t.title] = _insert(
-                    conn,
-                    "INSERT INTO topics (title, context, modulo, priority, date_assigned, level,"
-                    " l2_streak, introduced_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        t.title,
-                        t.context,
-                        t.modulo,
-                        t.priority,
-                        t.date_assigned.isoformat(),
-                        t.level,
-                        t.l2_streak,
-                        _ts(t.introduced_at),
-                        _ts(t.created_at),
-                        f"topic {t.title!r}",
-                    ),
-                )
+                with _refused_if_taken(f"topic {t.title!r}"):
+                    topic_ids[t.title] = repo.insert_topic_record(
+                        (
+                            t.title,
+                            t.context,
+                            t.modulo,
+                            t.priority,
+                            t.date_assigned.isoformat(),
+                            t.level,
+                            t.l2_streak,
+                            _ts(t.introduced_at),
+                            _ts(t.created_at),
+                        )
+                    )
             card_ids: dict[str, int] = {}
             priorities = {t.title: t.priority for t in document.topics}
             for c in document.cards:
                 topic_id = _ref(topic_ids, c.topic, f"card {c.uid}: topic")
-                card_ids[c.uid] = _insert(
-                    conn,
-                    "INSERT INTO cards (uid, topic_id, kind, body, retired, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        c.uid,
-                        topic_id,
-                        c.kind.value,
-                        c.card.model_dump_json(),
-                        int(c.retired),
-                        _ts(c.created_at),
-                        f"card {c.uid!r}",
-                    ),
-                )
+                with _refused_if_taken(f"card {c.uid!r}"):
+                    card_ids[c.uid] = repo.insert_card(
+                        topic_id, c.card, c.created_at.timestamp(), uid=c.uid, retired=c.retired
+                    )
                 if c.state is not None:
-                    due = c.state.due.timestamp()
-                    conn.execute(
-                        "INSERT INTO card_state (card_id, scheduler, due, due_day, priority,"
-                        " interval_days, ease, repetitions, last_review, state_json, active)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            card_ids[c.uid],
-                            c.state.scheduler,
-                            due,
-                            math.floor(due / _DAY),
-                            priorities[c.topic],
-                            c.state.interval_days,
-                            c.state.ease,
-                            c.state.repetitions,
-                            _ts(c.state.last_review),
-                            c.state.model_dump_json(),
-                            int(c.state_active),
-                        ),
+                    repo.write_state(
+                        card_ids[c.uid], c.state, priorities[c.topic], active=c.state_active
                     )
             for a in document.angles:
-                conn.execute(
-                    "INSERT INTO angles (parent, card_id, perspective, created_at, passed_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        _ref(card_ids, a.parent, "angle parent"),
-                        _ref(card_ids, a.card, "angle card"),
-                        a.perspective,
-                        _ts(a.created_at),
-                        _ts(a.passed_at),
-                    ),
+                repo.insert_angle(
+                    _ref(card_ids, a.parent, "angle parent"),
+                    _ref(card_ids, a.card, "angle card"),
+                    a.perspective,
+                    a.created_at.timestamp(),
+                    _ts(a.passed_at),
                 )
             topic_of = {c.uid: topic_ids[c.topic] for c in document.cards}
-            conn.executemany(
-                "INSERT INTO reviews (card_id, topic_id, kind, rating, reviewed_at, first_review,"
-                " scheduler, interval_days, due, level_before, level_after)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        _ref(card_ids, r.card, "review card"),
-                        topic_of[r.card],
-                        r.kind.value,
-                        r.rating,
-                        _ts(r.reviewed_at),
-                        int(r.first_review),
-                        r.scheduler,
-                        r.interval_days,
-                        _ts(r.due),
-                        r.level_before,
-                        r.level_after,
-                    )
-                    for r in document.reviews
-                ],
+            repo.insert_reviews(
+                (
+                    _ref(card_ids, r.card, "review card"),
+                    topic_of[r.card],
+                    r.kind.value,
+                    r.rating,
+                    _ts(r.reviewed_at),
+                    int(r.first_review),
+                    r.scheduler,
+                    r.interval_days,
+                    _ts(r.due),
+                    r.level_before,
+                    r.level_after,
+                )
+                for r in document.reviews
             )
     except sqlite3.IntegrityError as exc:
         raise StudyError(f"import refused, nothing was imported: {exc}") from None
@@ -325,10 +272,10 @@ def import_json(engine: StudyEngine, path: str | Path) -> dict[str, int]:
     return import_document(engine, load_document(path))
 
 
-def _insert(conn: sqlite3.Connection, sql: str, values: tuple[Any, ...]) -> int:
-    *params, label = values
+@contextlib.contextmanager
+def _refused_if_taken(label: str) -> Iterator[None]:
     try:
-        return int(conn.execute(sql, params).lastrowid or 0)
+        yield
     except sqlite3.IntegrityError:
         raise StudyError(f"import refused, nothing was imported: {label} already exists") from None
 

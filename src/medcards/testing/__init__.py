@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from _sdk.testing import check_component_contract, parametrize_with_checks
 from medcards.testing.backends import backend_checks
-from medcards.testing.card_generators import card_generator_checks
+from medcards.testing.card_generators import SAMPLE_CONTEXT, SEED_CONTEXT, card_generator_checks
 from medcards.testing.schedulers import review_sequences, scheduler_checks
 
 __all__ = [
+    "SAMPLE_CONTEXT",
+    "SEED_CONTEXT",
     "backend_checks",
     "card_generator_checks",
     "check_component_contract",

@@ -1,7 +1,7 @@
 """Conformance checks for :class:`~medcards.CardGenerator` implementations.
 
 The contract: ``generate`` returns a card of the requested kind that validates against its
-model and passes :func:`medcards.grounding.check_card` at ``normal`` strictness, or raises
+model and passes :func:`medcards.check_card` at ``normal`` strictness, or raises
 :class:`~medcards.CardRejected` with at least one reason. Never anything else, never an
 ungrounded card. A factory must return a ready generator (an LLM generator with its backend).
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from medcards.cards import Card, MCQDrill, Variant, card_model
 from medcards.errors import CardRejected
-from medcards.grounding import check_card, normalize
+from medcards.generation.grounding import check_card, normalize
 from medcards.interfaces import CardGenerator
 from medcards.models import CardKind, CardRequest
 

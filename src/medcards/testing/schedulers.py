@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medcards.interfaces import Scheduler
-from medcards.models import Rating, SchedulerState
+from medcards.models import MemoryThresholds, Rating, SchedulerState
 
 Factory = Callable[[], Scheduler]
 _START = dt.datetime(2025, 1, 6, 8, 0, tzinfo=dt.UTC)
@@ -88,6 +88,40 @@ def check_scheduler_easy_not_sooner_than_hard(factory: Factory) -> None:
     assert easy.due >= hard.due, (easy.due, hard.due)
 
 
+def check_scheduler_open_recall_signal(factory: Factory) -> None:
+    """The Level-2 signal is a bool, never true at or below ``min_interval_days``.
+
+    Some run of Easy reviews makes it true with the default thresholds (a scheduler whose cards
+    can never reach Level 2 would stall every topic at Level 1).
+    """
+
+    @_SETTINGS
+    @given(reviews=review_sequences())
+    def run(reviews: list[tuple[Rating, dt.datetime]]) -> None:
+        scheduler = factory()
+        state: SchedulerState | None = None
+        for rating, when in reviews:
+            state = scheduler.review(state, rating, when)
+            for thresholds in (MemoryThresholds(), MemoryThresholds(min_interval_days=1e6)):
+                ready = scheduler.ready_for_open_recall(state, thresholds)
+                assert isinstance(ready, bool), ready
+                if state.interval_days <= thresholds.min_interval_days:
+                    assert not ready, (state, thresholds)
+
+    run()
+    scheduler = factory()
+    state = None
+    when = _START
+    reached = False
+    for _ in range(30):
+        state = scheduler.review(state, Rating.EASY, when)
+        if scheduler.ready_for_open_recall(state, MemoryThresholds()):
+            reached = True
+            break
+        when = state.due
+    assert reached, f"30 Easy reviews never made the card ready for open recall: {state}"
+
+
 def scheduler_checks() -> list[Callable[[Factory], None]]:
     """Every check a scheduler must pass."""
     from _sdk.testing import check_component_contract
@@ -98,4 +132,5 @@ def scheduler_checks() -> list[Callable[[Factory], None]]:
         check_scheduler_deterministic,
         check_scheduler_recall_probability,
         check_scheduler_easy_not_sooner_than_hard,
+        check_scheduler_open_recall_signal,
     ]

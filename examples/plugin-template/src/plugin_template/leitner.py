@@ -14,7 +14,9 @@ import medcards
 class LeitnerScheduler(medcards.Scheduler):
     """Cards move up one box on success (two on Easy) and back to box 1 on failure.
 
-    Box *b* is reviewed every ``intervals[b - 1]`` days.
+    Box *b* is reviewed every ``intervals[b - 1]`` days. A card is strong enough for open
+    recall (mastery Level 2) once its box is reviewed less often than every
+    ``min_interval_days`` days: box 4 (14 days) with the default boxes and thresholds.
     """
 
     name: ClassVar[str] = "leitner"
@@ -51,6 +53,13 @@ class LeitnerScheduler(medcards.Scheduler):
             last_review=now,
             data={"box": box},
         )
+
+    def ready_for_open_recall(
+        self, state: medcards.SchedulerState, thresholds: medcards.MemoryThresholds
+    ) -> bool:
+        """Whether the card's box is reviewed less often than every ``min_interval_days`` days."""
+        box = int(state.data.get("box", 1))
+        return self.options.intervals[box - 1] > thresholds.min_interval_days
 
 
 @medcards.hookimpl

@@ -44,7 +44,9 @@ def medcards_register_trainers(register: Callable[[type[medcards.Trainer]], None
 
 
 @medcards.hookimpl
-def medcards_register_exporters(register: Callable[[type[medcards.Exporter]], None]) -> None:
+def medcards_register_exporters(
+    register: Callable[[type[medcards.ModelExporter]], None],
+) -> None:
     """Register the ``gguf`` exporter."""
     register(GgufExporter)
 

@@ -6,7 +6,6 @@ nothing at start-up.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,19 +23,11 @@ console = Console(soft_wrap=True)
 
 
 def _parse_settings(settings: list[str]) -> dict[str, Any]:
-    """``key=value`` pairs; values are JSON when they parse as JSON, else strings."""
+    """``--set`` ``key=value`` pairs; values are JSON when they parse as JSON, else strings."""
+    import medcards
     from medcards_finetune.errors import FinetuneError
 
-    options: dict[str, Any] = {}
-    for item in settings:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise FinetuneError(f"--set {item!r}: expected key=value")
-        try:
-            options[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key.strip()] = raw
-    return options
+    return medcards.parse_key_values(settings, flag="--set", error=FinetuneError)
 
 
 def _labelled_rows(path: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:

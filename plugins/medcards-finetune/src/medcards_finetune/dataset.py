@@ -2,7 +2,7 @@
 
 Each target card is validated as the card model its ``kind`` names and checked for grounding in
 its context; rows that fail are reported (file, line, field, reason) and skipped. The chat turns
-come from :func:`medcards.prompts.build_messages` and :func:`medcards.prompts.render_target`, the
+come from :func:`medcards.build_messages` and :func:`medcards.render_target`, the
 same templates the generator uses at inference, so the model is trained on exactly the prompts it
 will see. Rendering to text uses the base model tokenizer's chat template, with EOS at the end.
 """
@@ -19,7 +19,7 @@ from medcards_finetune.errors import DatasetError
 
 #: The seed's column names.
 TOPIC, CONTEXT, TARGET = "tema", "contexto_mcp", "casos_generados"
-#: Grounding strictness passed to :func:`medcards.grounding.check_card`.
+#: Grounding strictness passed to :func:`medcards.check_card`.
 Strictness = Literal["strict", "normal", "lenient"]
 
 
@@ -58,7 +58,7 @@ class PreparedDataset:
 
     def write_jsonl(self, path: Path) -> Path:
         """Write the examples as JSON Lines (atomically) and return ``path``."""
-        from _sdk import atomic_write_text
+        from medcards import atomic_write_text
 
         lines = (json.dumps(example, ensure_ascii=False) for example in self.examples)
         atomic_write_text(path, "".join(f"{line}\n" for line in lines))
@@ -102,8 +102,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _grounding_reasons(card: Any, context: str, strictness: Strictness) -> list[str]:
-    """The reasons :func:`medcards.grounding.check_card` gives for ``card`` not being grounded."""
-    from medcards.grounding import check_card
+    """The reasons :func:`medcards.check_card` gives for ``card`` not being grounded."""
+    from medcards import check_card
 
     report = check_card(card, context, strictness=strictness)
     return [] if report.grounded else report.reasons()
@@ -124,9 +124,7 @@ def validate_row(
     """
     from pydantic import ValidationError
 
-    from medcards import CardRequest
-    from medcards.cards import parse_card
-    from medcards.prompts import build_messages, render_target
+    from medcards import CardRequest, build_messages, parse_card, render_target
 
     def problem(column: str, reason: str) -> tuple[None, RowProblem]:
         return None, RowProblem(source, line, column, reason)

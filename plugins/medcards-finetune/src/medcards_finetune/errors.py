@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medcards.errors import MedcardsError
+from medcards import MedcardsError
 
 
 class FinetuneError(MedcardsError):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import medcards
-from medcards.models import ChatTurn, Completion
+from medcards import ChatTurn, Completion
 
 
 @dataclass
@@ -105,25 +105,14 @@ def _recording(inner: medcards.Backend) -> _RecordingBackend:
 
 
 def _schema_valid(text: str, request: medcards.CardRequest) -> bool:
-    """Whether ``text`` is a JSON card of the requested kind (request-fixed fields set)."""
-    from pydantic import ValidationError
+    """Whether ``text`` is a JSON card of the requested kind (request-fixed fields set).
 
-    from medcards.cards import card_model
-    from medcards.generator import extract_json
-
+    The reply is read exactly as the ``llm`` generator reads it
+    (:func:`medcards.card_from_reply`).
+    """
     try:
-        data = extract_json(text)
-    except ValueError:
-        return False
-    if not isinstance(data, dict):
-        return False
-    data.update(kind=request.kind.value, topic=request.topic[:300])
-    if request.kind == medcards.CardKind.VARIANT:
-        data["parent_id"] = (request.parent_id or "")[:300] or data.get("parent_id")
-        data["perspective"] = (request.perspective or "")[:300] or data.get("perspective")
-    try:
-        card_model(request.kind).model_validate(data)
-    except ValidationError:
+        medcards.card_from_reply(text, request)
+    except ValueError:  # malformed JSON, or a pydantic ValidationError (a ValueError too)
         return False
     return True
 
@@ -216,8 +205,6 @@ def write_html(comparison: Mapping[str, ModelScore], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from _sdk import atomic_write_text
-
     labels = list(comparison)
     metrics = ("schema_valid_rate", "grounded_rate", "accepted_rate")
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -248,5 +235,5 @@ def write_html(comparison: Mapping[str, ModelScore], path: Path) -> Path:
         f"<th>fundamentada</th><th>aceptada</th></tr>{rows}</table>"
         f"<p><img alt='tasas' src='data:image/png;base64,{image}'></p>"
     )
-    atomic_write_text(path, page)
+    medcards.atomic_write_text(path, page)
     return path

@@ -12,7 +12,7 @@ import medcards
 from medcards_finetune.gguf_export import Quantization
 
 
-class GgufExporter(medcards.Exporter):
+class GgufExporter(medcards.ModelExporter):
     """Converts a Llama-family Hugging Face directory to GGUF and quantizes it with llama.cpp.
 
     A LoRA adapter directory is merged into its base model first. The output carries the
@@ -21,7 +21,7 @@ class GgufExporter(medcards.Exporter):
 
     name: ClassVar[str] = "gguf"
 
-    class Options(medcards.Exporter.Options):
+    class Options(medcards.ModelExporter.Options):
         """Options of the GGUF exporter."""
 
         quantization: Quantization = Field(
@@ -35,7 +35,7 @@ class GgufExporter(medcards.Exporter):
 
     options: Options
 
-    def export(self, model_dir: Path, out_path: Path) -> medcards.ExportResult:
+    def export(self, model_dir: Path, out_path: Path) -> medcards.ModelExportResult:
         """Write ``model_dir`` as a GGUF file at ``out_path``.
 
         Raises:
@@ -60,6 +60,6 @@ class GgufExporter(medcards.Exporter):
                 )
                 convert_to_gguf(source, f16_path, name=name)
                 quantize_gguf(f16_path, out_path, opts.quantization, threads=opts.threads)
-        return medcards.ExportResult(
+        return medcards.ModelExportResult(
             path=out_path, format=f"gguf-{opts.quantization}", size_bytes=out_path.stat().st_size
         )

@@ -116,10 +116,8 @@ def _write_logs(output_dir: Path, log_history: list[dict[str, Any]]) -> dict[str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from _sdk import atomic_write_text
-
     losses = _losses(log_history)
-    atomic_write_text(output_dir / "train_log.json", json.dumps(log_history, indent=1))
+    medcards.atomic_write_text(output_dir / "train_log.json", json.dumps(log_history, indent=1))
     metrics: dict[str, float] = {}
     if losses:
         metrics["loss_first"] = losses[0][1]

@@ -39,7 +39,8 @@ class LlamaCppBackend(Backend):
     llama-cpp-python turns into a GBNF grammar (``maxLength``/``maxItems`` included). The chat
     template is the one stored in the GGUF (``tokenizer.chat_template``) unless ``chat_format``
     names another. ``n_ctx`` is always set explicitly: llama-cpp-python's default (512) silently
-    truncates guide-sized prompts.
+    truncates guide-sized prompts. :meth:`close` (or leaving a ``with`` block) frees the model;
+    the next call loads it again. In-process generation has no transport to retry.
     """
 
     name: ClassVar[str] = "llamacpp"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
@@ -24,7 +23,8 @@ class LMStudioBackend(Backend):
       ``response_format={"type": "json_object", "schema": ...}``.
 
     Timeouts and retries (connection errors, 408/409/429/5xx, with exponential backoff) are the
-    ``openai`` client's own (``timeout_s``, ``max_retries``).
+    ``openai`` client's own (``timeout_s``, ``max_retries``). :meth:`close` (or leaving a
+    ``with`` block) closes the client's connections.
     """
 
     name: ClassVar[str] = "lmstudio"
@@ -56,11 +56,6 @@ class LMStudioBackend(Backend):
         if self._client is not None:
             self._client.close()
             self._client = None
-
-    def __del__(self) -> None:
-        """Close pooled connections when the backend is dropped."""
-        with contextlib.suppress(Exception):  # at interpreter shutdown nothing is left to close
-            self.close()
 
     @property
     def client(self) -> Any:

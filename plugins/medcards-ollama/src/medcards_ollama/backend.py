@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field
 
-from medcards import Backend, BackendError, ChatTurn, Completion
+from medcards import Backend, BackendError, ChatTurn, Completion, call_with_retries
 
 
 class OllamaBackend(Backend):
@@ -18,9 +17,13 @@ class OllamaBackend(Backend):
     Structured output uses Ollama's top-level ``format`` field holding the JSON Schema.
     Generation options go in ``options`` (``num_predict``, ``temperature``, ``seed``,
     ``num_ctx``). Transport failures (server down, timeouts, HTTP 5xx) are retried
-    ``max_retries`` times with exponential backoff; a missing model, a bad request or an error
-    reported inside a response stream is not retried and becomes a :class:`~medcards.BackendError`
-    naming the host and the model.
+    ``max_retries`` times with exponential backoff (:func:`medcards.call_with_retries`; the
+    ``ollama`` client has no retry option of its own); a missing model, a bad request or an
+    error reported inside a response stream is not retried and becomes a
+    :class:`~medcards.BackendError` naming the host and the model.
+
+    The backend owns the HTTP transport it gives the client, so :meth:`close` (or leaving a
+    ``with`` block) closes its pooled connections.
     """
 
     name: ClassVar[str] = "ollama"
@@ -44,27 +47,29 @@ class OllamaBackend(Backend):
         """Validate options; the client is created on first use."""
         super().__init__(**options)
         self._client: Any = None
+        self._transport: Any = None
 
     def close(self) -> None:
         """Close the HTTP connections (a new client is made on the next call)."""
-        if self._client is not None:
-            self._client._client.close()  # the ollama client's httpx.Client
-            self._client = None
-
-    def __del__(self) -> None:
-        """Close pooled connections when the backend is dropped."""
-        with contextlib.suppress(Exception):  # at interpreter shutdown nothing is left to close
-            self.close()
+        if self._transport is not None:
+            self._transport.close()
+        self._client = self._transport = None
 
     @property
     def client(self) -> Any:
-        """The ``ollama.Client`` for ``host``."""
+        """The ``ollama.Client`` for ``host``, on an HTTP transport this backend owns."""
         if self._client is None:
             try:
+                import httpx
                 import ollama
             except ImportError:
                 raise BackendError("ollama: the ollama client is not installed") from None
-            self._client = ollama.Client(host=self.options.host, timeout=self.options.timeout_s)
+            # Extra keyword arguments of ollama.Client go to its httpx.Client.
+            transport = httpx.HTTPTransport()
+            self._client = ollama.Client(
+                host=self.options.host, timeout=self.options.timeout_s, transport=transport
+            )
+            self._transport = transport
         return self._client
 
     def _where(self) -> str:
@@ -72,32 +77,28 @@ class OllamaBackend(Backend):
 
     def _call(self, what: str, func: Any) -> Any:
         """Run ``func`` with bounded, backed-off retries of transport failures."""
+        return call_with_retries(
+            func,
+            transient=self._transient,
+            max_retries=self.options.max_retries,
+            backoff_s=self.options.backoff_s,
+            what=what,
+        )
+
+    def _transient(self, exc: Exception) -> str | None:
+        """What went wrong when ``exc`` is worth retrying; a missing model etc. is raised."""
         import httpx
         import ollama
 
-        delay = self.options.backoff_s
-        for attempt in range(self.options.max_retries + 1):
-            try:
-                return func()
-            except (ConnectionError, httpx.ConnectError) as exc:
-                problem: Exception = exc
-                message = f"{self._where()} is not reachable (is `ollama serve` running?)"
-            except httpx.TimeoutException as exc:
-                problem = exc
-                message = f"{self._where()} timed out after {self.options.timeout_s:g} s"
-            except ollama.ResponseError as exc:
-                if exc.status_code >= 500 and "context" not in exc.error.lower():
-                    problem = exc
-                    message = f"{self._where()} failed ({exc.status_code}): {exc.error}"
-                else:
-                    raise self._response_error(exc) from None
-            if attempt < self.options.max_retries:
-                time.sleep(delay)
-                delay *= 2
-        raise BackendError(
-            f"{message} during {what}; gave up after {self.options.max_retries + 1} tries "
-            f"({type(problem).__name__})"
-        )
+        if isinstance(exc, ConnectionError | httpx.ConnectError):
+            return f"{self._where()} is not reachable (is `ollama serve` running?)"
+        if isinstance(exc, httpx.TimeoutException):
+            return f"{self._where()} timed out after {self.options.timeout_s:g} s"
+        if isinstance(exc, ollama.ResponseError):
+            if exc.status_code >= 500 and "context" not in exc.error.lower():
+                return f"{self._where()} failed ({exc.status_code}): {exc.error}"
+            raise self._response_error(exc) from None
+        return None
 
     def _response_error(self, exc: Any) -> BackendError:
         text = str(exc.error)

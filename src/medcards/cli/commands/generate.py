@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,30 +9,25 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from _sdk import atomic_write_text
-from _sdk.cli import console, stderr_console
+from _sdk.cli import console, parse_key_values, stderr_console
 from medcards.cards import Card
 from medcards.errors import CardRejected, MedcardsError
-from medcards.ingest import Topic, load_topics
+from medcards.generation.prompts import render_target
+from medcards.ingest import GuideSection, load_topics
 from medcards.models import CardKind, CardRequest
 from medcards.plugins import get_card_generator
-from medcards.prompts import render_target
 
 
 def parse_backend_options(pairs: list[str]) -> dict[str, Any]:
-    """``key=value`` pairs as a dict; values are parsed as JSON when they are JSON."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise MedcardsError(f"backend option {pair!r} must look like key=value")
-        try:
-            options[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key] = raw
-    return options
+    """``--backend-option`` ``key=value`` pairs as a dict (values are JSON when they parse).
+
+    Raises:
+        MedcardsError: an item without ``=`` or with an empty key, naming it.
+    """
+    return parse_key_values(pairs, flag="--backend-option", error=MedcardsError)
 
 
-def _select(topics: list[Topic], wanted: str, source: Path) -> list[Topic]:
+def _select(topics: list[GuideSection], wanted: str, source: Path) -> list[GuideSection]:
     if wanted == "all":
         return topics
     if wanted.isdigit() and 1 <= int(wanted) <= len(topics):

@@ -11,7 +11,8 @@ from rich.panel import Panel
 from _sdk.cli import console
 from medcards.models import Rating
 from medcards.study.cli_support import DEFAULT_DB, DbOption, open_engine, parse_when
-from medcards.study.engine import InvalidRatingError, ReviewOutcome, StudyItem, parse_rating
+from medcards.study.errors import InvalidRatingError
+from medcards.study.records import ReviewOutcome, StudyItem, parse_rating
 from medcards.study.session import card_back, card_front, read_ratings, run_session, scripted
 
 _REASONS = {"review": "repaso", "angle": "ángulo", "new": "tema nuevo"}

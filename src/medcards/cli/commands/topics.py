@@ -11,8 +11,8 @@ from rich.table import Table
 
 from _sdk.cli import console
 from medcards.study.cli_support import DEFAULT_DB, DbOption, open_engine
-from medcards.study.db import StudyError
-from medcards.study.engine import TopicLevel
+from medcards.study.errors import StudyError
+from medcards.study.ladder import TopicLevel
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,703 @@
+"""The built-in ``extractive`` card generator: offline, no language model, grounded by construction.
+
+It segments a topic's context into headed sections, list items and sentences, classifies each
+segment (definition, diagnostic criteria, first- and second-line treatment, pitfalls, key
+facts with doses and thresholds) from the section headings and cue phrases, and assembles:
+
+- a :class:`~medcards.BattleCard` whose facts quote their sentence verbatim;
+- :class:`~medcards.MCQDrill` cloze questions on doses and thresholds (distractors are other
+  values of the same unit in the guide, then scaled values: half, double, tenfold...) and on
+  list membership ("which of these is a diagnostic criterion?", distractors from other lists
+  or with a changed threshold);
+- :class:`~medcards.OpenDrill` challenges from lists and criteria, and the seed's Level-2
+  "complete first- and second-line treatment scheme";
+- :class:`~medcards.Variant` challenges that gather the sentences matching a perspective.
+
+Several candidates exist per kind; ``request.seed`` picks one (``seed % n``), so seeds 0, 1, 2...
+walk through different cards. Every candidate is re-checked with the ``strict`` grounding
+level before it is returned.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from medcards.cards import (
+    LONG_TEXT_MAX,
+    QUOTE_MAX,
+    SHORT_TEXT_MAX,
+    BattleCard,
+    Card,
+    Fact,
+    MCQDrill,
+    OpenDrill,
+    Variant,
+)
+from medcards.errors import CardRejected
+from medcards.generation.grounding import Strictness, check_card, normalize
+from medcards.generation.quantities import QUANTITY, canonical_unit
+from medcards.interfaces import CardGenerator
+from medcards.markdown import find_headings
+from medcards.models import CardKind, CardRequest
+
+__all__ = ["ExtractiveGenerator", "Segment", "segment_context"]
+
+Section = Literal[
+    "definition", "key_facts", "diagnosis", "first_line", "second_line", "pitfalls", "other"
+]
+
+# Heading cues, checked in this order (the first that matches wins).
+_HEADING_CUES: list[tuple[Section, tuple[str, ...]]] = [
+    ("second_line", ("segunda linea", "second line", "second-line", "rescate", "refractar")),
+    (
+        "first_line",
+        (
+            "primera linea",
+            "first line",
+            "first-line",
+            "de eleccion",
+            "tratamiento",
+            "treatment",
+            "manejo",
+            "management",
+        ),
+    ),
+    (
+        "pitfalls",
+        (
+            "error",
+            "alarma",
+            "complicac",
+            "precauc",
+            "pitfall",
+            "red flag",
+            "warning",
+            "diferencial",
+            "differential",
+        ),
+    ),
+    (
+        "diagnosis",
+        (
+            "diagnost",
+            "criterio",
+            "gravedad",
+            "escala",
+            "clasificac",
+            "criteria",
+            "severity",
+            "diagnosis",
+        ),
+    ),
+    ("definition", ("definic", "definition", "concepto")),
+]
+# Sentence cues override the heading where they are explicit.
+_SENTENCE_CUES: list[tuple[Section, tuple[str, ...]]] = [
+    (
+        "second_line",
+        (
+            "segunda linea",
+            "second line",
+            "second-line",
+            "se reserva",
+            "alternativa",
+            "is reserved",
+            "alternative",
+        ),
+    ),
+    (
+        "first_line",
+        (
+            "primera linea",
+            "first line",
+            "first-line",
+            "de eleccion",
+            "primera medida",
+            "treatment of choice",
+        ),
+    ),
+    (
+        "pitfalls",
+        (
+            "no se debe",
+            "evitar",
+            "contraindicad",
+            "riesgo de",
+            "should not",
+            "avoid",
+            "contraindicated",
+            "risk of",
+        ),
+    ),
+]
+_DEFINITION_CUES = (
+    " es una ",
+    " es un ",
+    " es la ",
+    " es el ",
+    " se define",
+    " is a ",
+    " is an ",
+    " is the ",
+    " consiste",
+)
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*\S)\s*$")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑ¿¡])")
+# A blanked number must stand on its own: not after a comma, a dash or a slash (a list, a
+# negative value, a ratio), not before a word character or a slash.
+_NOT_BEFORE = frozenset(",-/")
+_SCALES = (0.5, 2.0, 1.5, 0.25, 3.0, 10.0, 0.1, 4.0, 5.0)
+# A bare number (pH, a score) only makes sense near its true value.
+_BARE_SCALES = (0.9, 1.1, 0.95, 1.05, 0.8, 1.2, 0.85, 1.15)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sentence or list item of a context.
+
+    Attributes:
+        text: The sentence or item, verbatim (list marker removed).
+        heading: The nearest heading above it (``""`` before any).
+        section: Its class: definition, key_facts, diagnosis, first_line, second_line,
+            pitfalls or other.
+        list_id: Index of the list it belongs to (``None`` for prose).
+        list_intro: The heading or lead-in line of its list.
+        index: Position in the context.
+    """
+
+    text: str
+    heading: str
+    section: Section
+    list_id: int | None
+    list_intro: str
+    index: int
+
+
+@dataclass
+class _Quantity:
+    start: int
+    end: int
+    low: str
+    high: str | None
+    joiner: str | None
+    unit: str
+
+    @property
+    def text(self) -> str:
+        value = self.low if self.high is None else f"{self.low}-{self.high}"
+        return f"{value} {self.unit}".strip()
+
+
+@dataclass
+class _Parsed:
+    segments: list[Segment] = field(default_factory=list)
+
+    def by_section(self, section: Section) -> list[Segment]:
+        return [s for s in self.segments if s.section == section]
+
+    def lists(self) -> dict[int, list[Segment]]:
+        out: dict[int, list[Segment]] = {}
+        for s in self.segments:
+            if s.list_id is not None:
+                out.setdefault(s.list_id, []).append(s)
+        return out
+
+
+def _classify_heading(heading: str) -> Section:
+    norm = normalize(heading)
+    for section, cues in _HEADING_CUES:
+        if any(cue in norm for cue in cues):
+            return section
+    return "other"
+
+
+def _classify(text: str, heading_section: Section, first_prose: bool) -> Section:
+    norm = f" {normalize(text)} "
+    for section, cues in _SENTENCE_CUES:
+        if any(cue in norm for cue in cues):
+            return section
+    if first_prose and any(cue in norm for cue in _DEFINITION_CUES):
+        return "definition"
+    if heading_section != "other":
+        return heading_section
+    if _quantities(text):
+        return "key_facts"
+    if any(cue in norm for cue in _DEFINITION_CUES):
+        return "definition"
+    return "other"
+
+
+def segment_context(context: str) -> list[Segment]:
+    """Split ``context`` into classified sentences and list items, in order."""
+    segments: list[Segment] = []
+    heading = ""
+    heading_section: Section = "other"
+    list_id: int | None = None
+    lists = 0
+    last_prose = ""
+    seen_prose = False
+
+    def add(text: str, section: Section, in_list: int | None, intro: str) -> None:
+        segments.append(Segment(text, heading, section, in_list, intro, len(segments)))
+
+    lines = context.splitlines()
+    headings = {h.index: h for h in find_headings(lines)}
+    underlines = {h.index + 1 for h in headings.values() if h.setext}
+    for number, line in enumerate(lines):
+        if not line.strip() or number in underlines:
+            continue
+        found = headings.get(number)
+        if found is not None:
+            heading = found.title
+            heading_section = _classify_heading(heading)
+            list_id = None
+            last_prose = ""
+            continue
+        item = _LIST_ITEM.match(line)
+        if item:
+            if list_id is None:
+                list_id, lists = lists, lists + 1
+            intro = last_prose.rstrip(":").strip() or heading
+            text = item.group(1).strip()
+            add(text, _classify(text, heading_section, False), list_id, intro)
+            continue
+        list_id = None
+        for sentence in _SENTENCE_SPLIT.split(line.strip()):
+            sentence = sentence.strip()
+            if not sentence or sentence.startswith(">"):
+                continue
+            if sentence.endswith(":"):
+                last_prose = sentence
+                continue
+            add(sentence, _classify(sentence, heading_section, not seen_prose), None, "")
+            seen_prose = True
+            last_prose = ""
+    return segments
+
+
+def _stands_alone(text: str, end: int) -> bool:
+    return end >= len(text) or not (text[end].isalnum() or text[end] in "_/")
+
+
+def _quantities(text: str) -> list[_Quantity]:
+    """Numbers of ``text`` (with range and unit) that can be blanked out, in order."""
+    found = []
+    position = 0
+    while (m := QUANTITY.search(text, position)) is not None:
+        if m.start() > 0 and text[m.start() - 1] in _NOT_BEFORE:
+            position = m.start() + 1
+            continue
+        low, high, joiner = m.group("low"), m.group("high"), m.group("joiner")
+        raw_unit = m.group("unit") or ""
+        end = m.end()
+        if not _stands_alone(text, end):  # the unit runs on: keep the number, or the range
+            raw_unit = ""
+            end = m.end("high") if high is not None else m.end("low")
+            if not _stands_alone(text, end):
+                high = joiner = None
+                end = m.end("low")
+        if not _stands_alone(text, end):
+            position = m.start() + 1
+            continue
+        unit = raw_unit if (raw_unit and canonical_unit(normalize(raw_unit))) else ""
+        if not unit:
+            end = m.end("high") if high is not None else m.end("low")
+        found.append(_Quantity(m.start(), end, low, high, joiner, unit))
+        position = end
+    return found
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _format_like(value: float, template: str) -> str:
+    decimals = len(template.split(",")[-1]) if "," in template else 0
+    decimals = max(decimals, len(template.split(".")[-1]) if "." in template else 0)
+    text = f"{round(value, max(decimals, 2)):g}" if decimals else f"{round(value):d}"
+    if "e" in text:  # tiny or huge: fall back to plain notation
+        text = f"{value:.{max(decimals, 2)}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if "," in template else text
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+class ExtractiveGenerator(CardGenerator):
+    """Builds cards from the context's own sentences: no model, deterministic, grounded.
+
+    For each sample guide topic it yields a BattleCard, several MCQs (one per dose, threshold
+    or criterion it can blank out) and open drills from lists and treatment schemes.
+    """
+
+    name: ClassVar[str] = "extractive"
+    uses_backend: ClassVar[bool] = False
+
+    class Options(CardGenerator.Options):
+        """Options of the extractive generator."""
+
+        n_options: int = Field(default=4, ge=4, le=5, description="Options per MCQ (4 or 5).")
+        strictness: Strictness = Field(
+            default="strict", description="Grounding level every candidate is re-checked at."
+        )
+
+    options: Options
+
+    # -- public API -----------------------------------------------------------------------
+
+    def generate(self, request: CardRequest) -> Card:
+        """The ``seed % n``-th candidate card of ``request.kind`` (seed ``None``: the first).
+
+        Raises:
+            CardRejected: when the context offers nothing to build that kind of card from.
+        """
+        cards = self.candidates(request)
+        if not cards:
+            raise CardRejected(request.topic, [self._why_none(request)])
+        return cards[(request.seed or 0) % len(cards)]
+
+    def candidates(self, request: CardRequest) -> list[Card]:
+        """Every card of ``request.kind`` the context supports, each checked for grounding."""
+        parsed = _Parsed(segment_context(request.context))
+        builders = {
+            CardKind.BATTLECARD: self._battlecards,
+            CardKind.MCQ: self._mcqs,
+            CardKind.OPEN: self._open_drills,
+            CardKind.VARIANT: self._variants,
+        }
+        cards = builders[request.kind](request, parsed)
+        return [
+            card
+            for card in cards
+            if check_card(card, request.context, self.options.strictness).grounded
+        ]
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _why_none(request: CardRequest) -> str:
+        if request.kind == CardKind.VARIANT and not (request.perspective and request.parent_id):
+            return "a variant needs request.perspective and request.parent_id"
+        return f"the context has nothing to build a {request.kind.value} card from"
+
+    @staticmethod
+    def _fact(segment: Segment) -> Fact:
+        text = segment.text
+        if segment.list_id is not None and segment.list_intro:
+            text = f"{segment.list_intro}: {text}"
+        return Fact(text=_clip(text, SHORT_TEXT_MAX), evidence=segment.text)
+
+    @staticmethod
+    def _es(request: CardRequest) -> bool:
+        return request.language == "es"
+
+    # -- BattleCard -----------------------------------------------------------------------
+
+    def _battlecards(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+        usable = [s for s in parsed.segments if len(s.text) <= QUOTE_MAX]
+        sections: dict[str, list[Fact]] = {
+            "definition": [],
+            "key_facts": [],
+            "diagnosis": [],
+            "first_line_treatment": [],
+            "second_line_treatment": [],
+            "pitfalls": [],
+        }
+        limits = {k: BattleCard.model_fields[k].metadata for k in sections}
+        target = {
+            "definition": "definition",
+            "key_facts": "key_facts",
+            "diagnosis": "diagnosis",
+            "first_line": "first_line_treatment",
+            "second_line": "second_line_treatment",
+            "pitfalls": "pitfalls",
+        }
+        for segment in usable:
+            name = target.get(segment.section)
+            if name is None:
+                continue
+            cap = next((m.max_length for m in limits[name] if hasattr(m, "max_length")), 8)
+            if len(sections[name]) < cap:
+                sections[name].append(self._fact(segment))
+        if not any(sections.values()):
+            return []
+        return [BattleCard(topic=_clip(request.topic, SHORT_TEXT_MAX), **sections)]
+
+    # -- MCQs ----------------------------------------------------------------------------
+
+    def _mcqs(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+        cards: list[Card] = []
+        es = self._es(request)
+        all_quantities = [(s, q) for s in parsed.segments for q in _quantities(s.text)]
+        for segment in parsed.segments:
+            quantities = [q for q in _quantities(segment.text) if q.unit or q.high]
+            if len(segment.text) > QUOTE_MAX:
+                continue
+            # A bare number is worth asking only when it is the sentence's one number.
+            if not quantities:
+                bare = _quantities(segment.text)
+                quantities = bare if len(bare) == 1 else []
+            for quantity in quantities[:1]:
+                card = self._numeric_mcq(request, segment, quantity, all_quantities, es)
+                if card is not None:
+                    cards.append(card)
+        for items in parsed.lists().values():
+            card = self._list_mcq(request, items, parsed, es)
+            if card is not None:
+                cards.append(card)
+        return cards
+
+    def _shuffle(
+        self, request: CardRequest, correct: str, distractors: Sequence[str], salt: int
+    ) -> tuple[list[str], int]:
+        options = [correct, *distractors[: self.options.n_options - 1]]
+        rng = random.Random(f"{request.seed or 0}:{salt}")
+        rng.shuffle(options)
+        return options, options.index(correct)
+
+    def _numeric_mcq(
+        self,
+        request: CardRequest,
+        segment: Segment,
+        quantity: _Quantity,
+        all_quantities: list[tuple[Segment, _Quantity]],
+        es: bool,
+    ) -> MCQDrill | None:
+        correct = quantity.text
+        seen = {normalize(correct)}
+        distractors: list[str] = []
+
+        def offer(text: str) -> None:
+            key = normalize(text)
+            if key not in seen:
+                seen.add(key)
+                distractors.append(text)
+
+        # Other values with the same unit in the guide are the most plausible wrong answers.
+        for other_segment, other in all_quantities:
+            same_unit = other.unit == quantity.unit and bool(other.unit)
+            single = other.high is None and quantity.high is None
+            if other_segment.index != segment.index and same_unit and single:
+                offer(other.text)
+        rng = random.Random(f"{request.seed or 0}:{segment.index}")
+        scales = list(_SCALES if quantity.unit else _BARE_SCALES)
+        rng.shuffle(scales)
+        plausible = distractors[:1]  # keep at most one from elsewhere; scaled ones vary the value
+        distractors = plausible
+        seen = {normalize(correct), *(normalize(d) for d in plausible)}
+        for scale in scales:
+            low = _format_like(_number(quantity.low) * scale, quantity.low)
+            high = (
+                None
+                if quantity.high is None
+                else _format_like(_number(quantity.high) * scale, quantity.high)
+            )
+            value = low if high is None else f"{low}-{high}"
+            if _number(low) <= 0:
+                continue
+            offer(f"{value} {quantity.unit}".strip())
+            if len(distractors) >= self.options.n_options - 1:
+                break
+        if len(distractors) < self.options.n_options - 1:
+            return None
+        blanked = segment.text[: quantity.start] + "____" + segment.text[quantity.end :]
+        topic = request.topic
+        if es:
+            vignette = (
+                f"Paciente en seguimiento por {topic}. Para decidir la conducta, el equipo "
+                f"consulta la guía, que dice: «{blanked}»"
+            )
+            question = "¿Qué valor completa la frase de la guía?"
+            explanation = segment.text
+        else:
+            vignette = (
+                f"A patient is being managed for {topic}. To decide what to do, the team "
+                f"checks the guide, which says: \u201c{blanked}\u201d"
+            )
+            question = "Which value completes the guide's sentence?"
+            explanation = segment.text
+        options, answer = self._shuffle(request, correct, distractors, segment.index)
+        return MCQDrill(
+            topic=_clip(topic, SHORT_TEXT_MAX),
+            vignette=_clip(vignette, LONG_TEXT_MAX),
+            question=question,
+            options=options,
+            answer_index=answer,
+            explanation=_clip(explanation, LONG_TEXT_MAX),
+            evidence=segment.text,
+        )
+
+    def _list_mcq(
+        self, request: CardRequest, items: list[Segment], parsed: _Parsed, es: bool
+    ) -> MCQDrill | None:
+        if len(items) < 2:
+            return None
+        intro = items[0].list_intro or items[0].heading
+        if not intro:
+            return None
+        members = {normalize(i.text) for i in items}
+        rng = random.Random(f"{request.seed or 0}:list{items[0].index}")
+        correct = items[rng.randrange(len(items))]
+        seen = set(members)
+        distractors: list[str] = []
+        for other in parsed.segments:
+            key = normalize(other.text)
+            elsewhere = other.list_id is not None and other.list_id != items[0].list_id
+            if elsewhere and key not in seen and len(other.text) <= SHORT_TEXT_MAX:
+                seen.add(key)
+                distractors.append(other.text)
+        # Not enough items elsewhere: change the threshold of an item of this list.
+        for item in items:
+            for quantity in _quantities(item.text)[:1]:
+                for scale in (2.0, 0.5, 10.0):
+                    value = _format_like(_number(quantity.low) * scale, quantity.low)
+                    text = (
+                        item.text[: quantity.start]
+                        + f"{value}{' ' + quantity.unit if quantity.unit else ''}"
+                        + item.text[quantity.end :]
+                    )
+                    if normalize(text) not in seen and len(text) <= SHORT_TEXT_MAX:
+                        seen.add(normalize(text))
+                        distractors.append(text)
+                        break
+        rng.shuffle(distractors)
+        if len(distractors) < self.options.n_options - 1:
+            return None
+        topic = request.topic
+        if es:
+            vignette = (
+                f"Un residente repasa {topic} antes de la guardia y revisa el apartado "
+                f"«{intro}» de la guía."
+            )
+            question = f"¿Cuál de los siguientes figura en «{intro}» según la guía?"
+            explanation = f"{intro}: {correct.text}"
+        else:
+            vignette = (
+                f"A resident reviews {topic} before a shift and reads the section "
+                f"\u201c{intro}\u201d of the guide."
+            )
+            question = f"Which of the following is listed under \u201c{intro}\u201d in the guide?"
+            explanation = f"{intro}: {correct.text}"
+        options, answer = self._shuffle(request, correct.text, distractors, items[0].index + 10_000)
+        return MCQDrill(
+            topic=_clip(topic, SHORT_TEXT_MAX),
+            vignette=_clip(vignette, LONG_TEXT_MAX),
+            question=_clip(question, SHORT_TEXT_MAX),
+            options=[_clip(o, SHORT_TEXT_MAX) for o in options],
+            answer_index=answer,
+            explanation=_clip(explanation, LONG_TEXT_MAX),
+            evidence=correct.text,
+        )
+
+    # -- open drills --------------------------------------------------------------------
+
+    def _open_drills(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+        cards: list[Card] = []
+        es = self._es(request)
+        topic = _clip(request.topic, SHORT_TEXT_MAX)
+        treatment = parsed.by_section("first_line") + parsed.by_section("second_line")
+        if treatment:
+            challenge = (
+                f"El estudiante ha alcanzado Nivel 2 en {request.topic}. Sin opciones: describe el "
+                "esquema completo de tratamiento de primera y segunda línea."
+                if es
+                else f"Level 2 on {request.topic}. Without options: describe the complete first- "
+                "and second-line treatment scheme."
+            )
+            key_points = [self._fact(s) for s in treatment if len(s.text) <= QUOTE_MAX][:8]
+            if key_points:
+                cards.append(OpenDrill(topic=topic, challenge=challenge, key_points=key_points))
+        for items in parsed.lists().values():
+            intro = items[0].list_intro or items[0].heading
+            if len(items) < 2 or not intro:
+                continue
+            challenge = (
+                f"Sin opciones: enumera «{intro}» de {request.topic} según la guía."
+                if es
+                else f"Without options: list \u201c{intro}\u201d for {request.topic} per the guide."
+            )
+            key_points = [
+                Fact(text=_clip(s.text, SHORT_TEXT_MAX), evidence=s.text)
+                for s in items
+                if len(s.text) <= QUOTE_MAX
+            ][:8]
+            cards.append(OpenDrill(topic=topic, challenge=challenge, key_points=key_points))
+        return cards
+
+    # -- variants -----------------------------------------------------------------------
+
+    _PERSPECTIVE_HINTS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "complic": (
+            "complic",
+            "riesgo",
+            "edema",
+            "arritm",
+            "perfor",
+            "absces",
+            "hipoten",
+            "alarma",
+            "risk",
+        ),
+        "diferencial": ("diferen", "descart", "distin", "ectopi", "embara", "differ"),
+        "differential": ("diferen", "descart", "distin", "ectopi", "differ", "rule"),
+        "tratamiento": ("tratam", "dosis", "admini", "perfus", "linea", "treat", "dose"),
+        "treatment": ("tratam", "dosis", "admini", "treat", "dose", "line"),
+        "diagnost": ("diagno", "criter", "escala", "prueba", "ecogra", "diagn"),
+        "monitor": ("vigil", "medir", "contro", "monito", "seguim"),
+        "seguimiento": ("vigil", "medir", "contro", "seguim", "resolu"),
+    }
+
+    def _variants(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+        if not (request.perspective and request.parent_id):
+            return []
+        stems = {w[:5] for w in re.findall(r"[a-z]{4,}", normalize(request.perspective))}
+        for key, hints in self._PERSPECTIVE_HINTS.items():
+            if key[:5] in stems or any(
+                key in w for w in re.findall(r"[a-z]+", normalize(request.perspective))
+            ):
+                stems |= {h[:5] for h in hints}
+        scored = []
+        for segment in parsed.segments:
+            words = {
+                w[:5]
+                for w in re.findall(r"[a-z]{4,}", normalize(segment.text + " " + segment.heading))
+            }
+            score = len(words & stems)
+            if score and len(segment.text) <= QUOTE_MAX:
+                scored.append((score, segment.index, segment))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        chosen = [s for _, _, s in scored[:5]]
+        if not chosen:  # nothing on that angle: fall back to the pitfalls, the usual blind spot
+            chosen = [s for s in parsed.by_section("pitfalls") if len(s.text) <= QUOTE_MAX][:5]
+        if not chosen:
+            return []
+        chosen.sort(key=lambda s: s.index)
+        es = self._es(request)
+        challenge = (
+            f"Nuevo enfoque tras el fallo: plantea {request.topic} desde la perspectiva de "
+            f"{request.perspective}. ¿Qué indica la guía al respecto?"
+            if es
+            else f"New angle after the failure: approach {request.topic} from the perspective of "
+            f"{request.perspective}. What does the guide say about it?"
+        )
+        cards: list[Card] = [
+            Variant(
+                topic=_clip(request.topic, SHORT_TEXT_MAX),
+                parent_id=_clip(request.parent_id, SHORT_TEXT_MAX),
+                perspective=_clip(request.perspective, SHORT_TEXT_MAX),
+                challenge=_clip(challenge, LONG_TEXT_MAX),
+                key_points=[self._fact(s) for s in chosen],
+            )
+        ]
+        return cards
