@@ -126,3 +126,68 @@ def test_any_context_sentence_quoted_in_any_case_or_spacing_is_grounded(index, u
 def test_any_number_not_in_the_context_is_unsupported(value):
     fact = (f"Glucosa < {value} mg/dL", "Criterios de resolución: Glucosa < 200, HCO3 >= 18.")
     assert not check_card(card(fact), CONTEXT, "lenient").grounded
+
+
+_SCORES_SCRIPT = """
+import json, sys
+{prelude}
+from medcards import BattleCard, Fact, check_card, quote_support
+context = {context!r}
+quotes = {quotes!r}
+card = BattleCard(
+    topic="CAD",
+    key_facts=[Fact(text=q, evidence=q) for q in quotes],
+)
+out = {{
+    "quotes": [quote_support(q, context) for q in quotes],
+    "card": [c.quote_score for c in check_card(card, context, "lenient").claims],
+    "rapidfuzz_loaded": "rapidfuzz" in sys.modules,
+}}
+print(json.dumps(out))
+"""
+_BLOCK_OPTIONAL = """
+import importlib.abc
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"rapidfuzz", "Levenshtein", "thefuzz"}:
+            raise ImportError(f"{name} blocked by the test")
+        return None
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def test_grounding_scores_do_not_depend_on_optional_packages(tmp_path):
+    """Scores are difflib's whether a fuzzy-matching package is importable or blocked."""
+    import json
+    import subprocess
+    import sys
+
+    # A stand-in rapidfuzz whose scores are absurd: if grounding used it, scores would change.
+    fake = tmp_path / "site" / "rapidfuzz"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    (fake / "fuzz.py").write_text("def partial_ratio(a, b):\n    return 3.0\n", encoding="utf-8")
+    context = "Insulina IV a 0,1 U/kg/h tras los fluidos. Glucosa < 200 mg/dL, HCO3 >= 18 mEq/L."
+    quotes = [
+        "insulina iv a 0,1 U/kg/h tras los fluidos",
+        "Insulina intravenosa a 0,1 U/kg/h tras fluidos",
+        "Glucosa < 250 mg/dL",
+        "HCO3 >= 18 mEq/L ... insulina IV",
+    ]
+
+    def run(prelude: str) -> dict[str, object]:
+        script = _SCORES_SCRIPT.format(prelude=prelude, context=context, quotes=quotes)
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout)
+
+    with_fake = run(f"sys.path.insert(0, {str(tmp_path / 'site')!r})\nimport rapidfuzz")
+    blocked = run(_BLOCK_OPTIONAL)
+    assert with_fake["rapidfuzz_loaded"] is True
+    assert blocked["rapidfuzz_loaded"] is False
+    assert with_fake["quotes"] == blocked["quotes"]
+    assert with_fake["card"] == blocked["card"]
+    assert blocked["quotes"] == [quote_support(q, context) for q in quotes]
+    assert blocked["quotes"][0] == 1.0
+    assert 0.0 < blocked["quotes"][1] < 1.0  # a fuzzy score, not 0.03 from the stand-in

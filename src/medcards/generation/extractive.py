@@ -16,6 +16,10 @@ facts with doses and thresholds) from the section headings and cue phrases, and 
 Several candidates exist per kind; ``request.seed`` picks one (``seed % n``), so seeds 0, 1, 2...
 walk through different cards. Every candidate is re-checked with the ``strict`` grounding
 level before it is returned.
+
+The module is a little over 400 lines on purpose: it is one generator, whose four card builders
+share the parsed context and the option helpers. Segmentation is in
+:mod:`medcards.generation.segments`.
 """
 
 from __future__ import annotations
@@ -23,8 +27,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -41,277 +44,16 @@ from medcards.cards import (
 )
 from medcards.errors import CardRejected
 from medcards.generation.grounding import Strictness, check_card, normalize
-from medcards.generation.quantities import QUANTITY, canonical_unit
+from medcards.generation.segments import Parsed, Quantity, Segment, segment_context
+from medcards.generation.segments import quantities as find_blankable
 from medcards.interfaces import CardGenerator
-from medcards.markdown import find_headings
 from medcards.models import CardKind, CardRequest
 
 __all__ = ["ExtractiveGenerator", "Segment", "segment_context"]
 
-Section = Literal[
-    "definition", "key_facts", "diagnosis", "first_line", "second_line", "pitfalls", "other"
-]
-
-# Heading cues, checked in this order (the first that matches wins).
-_HEADING_CUES: list[tuple[Section, tuple[str, ...]]] = [
-    ("second_line", ("segunda linea", "second line", "second-line", "rescate", "refractar")),
-    (
-        "first_line",
-        (
-            "primera linea",
-            "first line",
-            "first-line",
-            "de eleccion",
-            "tratamiento",
-            "treatment",
-            "manejo",
-            "management",
-        ),
-    ),
-    (
-        "pitfalls",
-        (
-            "error",
-            "alarma",
-            "complicac",
-            "precauc",
-            "pitfall",
-            "red flag",
-            "warning",
-            "diferencial",
-            "differential",
-        ),
-    ),
-    (
-        "diagnosis",
-        (
-            "diagnost",
-            "criterio",
-            "gravedad",
-            "escala",
-            "clasificac",
-            "criteria",
-            "severity",
-            "diagnosis",
-        ),
-    ),
-    ("definition", ("definic", "definition", "concepto")),
-]
-# Sentence cues override the heading where they are explicit.
-_SENTENCE_CUES: list[tuple[Section, tuple[str, ...]]] = [
-    (
-        "second_line",
-        (
-            "segunda linea",
-            "second line",
-            "second-line",
-            "se reserva",
-            "alternativa",
-            "is reserved",
-            "alternative",
-        ),
-    ),
-    (
-        "first_line",
-        (
-            "primera linea",
-            "first line",
-            "first-line",
-            "de eleccion",
-            "primera medida",
-            "treatment of choice",
-        ),
-    ),
-    (
-        "pitfalls",
-        (
-            "no se debe",
-            "evitar",
-            "contraindicad",
-            "riesgo de",
-            "should not",
-            "avoid",
-            "contraindicated",
-            "risk of",
-        ),
-    ),
-]
-_DEFINITION_CUES = (
-    " es una ",
-    " es un ",
-    " es la ",
-    " es el ",
-    " se define",
-    " is a ",
-    " is an ",
-    " is the ",
-    " consiste",
-)
-
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*\S)\s*$")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑ¿¡])")
-# A blanked number must stand on its own: not after a comma, a dash or a slash (a list, a
-# negative value, a ratio), not before a word character or a slash.
-_NOT_BEFORE = frozenset(",-/")
 _SCALES = (0.5, 2.0, 1.5, 0.25, 3.0, 10.0, 0.1, 4.0, 5.0)
 # A bare number (pH, a score) only makes sense near its true value.
 _BARE_SCALES = (0.9, 1.1, 0.95, 1.05, 0.8, 1.2, 0.85, 1.15)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One sentence or list item of a context.
-
-    Attributes:
-        text: The sentence or item, verbatim (list marker removed).
-        heading: The nearest heading above it (``""`` before any).
-        section: Its class: definition, key_facts, diagnosis, first_line, second_line,
-            pitfalls or other.
-        list_id: Index of the list it belongs to (``None`` for prose).
-        list_intro: The heading or lead-in line of its list.
-        index: Position in the context.
-    """
-
-    text: str
-    heading: str
-    section: Section
-    list_id: int | None
-    list_intro: str
-    index: int
-
-
-@dataclass
-class _Quantity:
-    start: int
-    end: int
-    low: str
-    high: str | None
-    joiner: str | None
-    unit: str
-
-    @property
-    def text(self) -> str:
-        value = self.low if self.high is None else f"{self.low}-{self.high}"
-        return f"{value} {self.unit}".strip()
-
-
-@dataclass
-class _Parsed:
-    segments: list[Segment] = field(default_factory=list)
-
-    def by_section(self, section: Section) -> list[Segment]:
-        return [s for s in self.segments if s.section == section]
-
-    def lists(self) -> dict[int, list[Segment]]:
-        out: dict[int, list[Segment]] = {}
-        for s in self.segments:
-            if s.list_id is not None:
-                out.setdefault(s.list_id, []).append(s)
-        return out
-
-
-def _classify_heading(heading: str) -> Section:
-    norm = normalize(heading)
-    for section, cues in _HEADING_CUES:
-        if any(cue in norm for cue in cues):
-            return section
-    return "other"
-
-
-def _classify(text: str, heading_section: Section, first_prose: bool) -> Section:
-    norm = f" {normalize(text)} "
-    for section, cues in _SENTENCE_CUES:
-        if any(cue in norm for cue in cues):
-            return section
-    if first_prose and any(cue in norm for cue in _DEFINITION_CUES):
-        return "definition"
-    if heading_section != "other":
-        return heading_section
-    if _quantities(text):
-        return "key_facts"
-    if any(cue in norm for cue in _DEFINITION_CUES):
-        return "definition"
-    return "other"
-
-
-def segment_context(context: str) -> list[Segment]:
-    """Split ``context`` into classified sentences and list items, in order."""
-    segments: list[Segment] = []
-    heading = ""
-    heading_section: Section = "other"
-    list_id: int | None = None
-    lists = 0
-    last_prose = ""
-    seen_prose = False
-
-    def add(text: str, section: Section, in_list: int | None, intro: str) -> None:
-        segments.append(Segment(text, heading, section, in_list, intro, len(segments)))
-
-    lines = context.splitlines()
-    headings = {h.index: h for h in find_headings(lines)}
-    underlines = {h.index + 1 for h in headings.values() if h.setext}
-    for number, line in enumerate(lines):
-        if not line.strip() or number in underlines:
-            continue
-        found = headings.get(number)
-        if found is not None:
-            heading = found.title
-            heading_section = _classify_heading(heading)
-            list_id = None
-            last_prose = ""
-            continue
-        item = _LIST_ITEM.match(line)
-        if item:
-            if list_id is None:
-                list_id, lists = lists, lists + 1
-            intro = last_prose.rstrip(":").strip() or heading
-            text = item.group(1).strip()
-            add(text, _classify(text, heading_section, False), list_id, intro)
-            continue
-        list_id = None
-        for sentence in _SENTENCE_SPLIT.split(line.strip()):
-            sentence = sentence.strip()
-            if not sentence or sentence.startswith(">"):
-                continue
-            if sentence.endswith(":"):
-                last_prose = sentence
-                continue
-            add(sentence, _classify(sentence, heading_section, not seen_prose), None, "")
-            seen_prose = True
-            last_prose = ""
-    return segments
-
-
-def _stands_alone(text: str, end: int) -> bool:
-    return end >= len(text) or not (text[end].isalnum() or text[end] in "_/")
-
-
-def _quantities(text: str) -> list[_Quantity]:
-    """Numbers of ``text`` (with range and unit) that can be blanked out, in order."""
-    found = []
-    position = 0
-    while (m := QUANTITY.search(text, position)) is not None:
-        if m.start() > 0 and text[m.start() - 1] in _NOT_BEFORE:
-            position = m.start() + 1
-            continue
-        low, high, joiner = m.group("low"), m.group("high"), m.group("joiner")
-        raw_unit = m.group("unit") or ""
-        end = m.end()
-        if not _stands_alone(text, end):  # the unit runs on: keep the number, or the range
-            raw_unit = ""
-            end = m.end("high") if high is not None else m.end("low")
-            if not _stands_alone(text, end):
-                high = joiner = None
-                end = m.end("low")
-        if not _stands_alone(text, end):
-            position = m.start() + 1
-            continue
-        unit = raw_unit if (raw_unit and canonical_unit(normalize(raw_unit))) else ""
-        if not unit:
-            end = m.end("high") if high is not None else m.end("low")
-        found.append(_Quantity(m.start(), end, low, high, joiner, unit))
-        position = end
-    return found
 
 
 def _number(text: str) -> float:
@@ -369,7 +111,7 @@ class ExtractiveGenerator(CardGenerator):
 
     def candidates(self, request: CardRequest) -> list[Card]:
         """Every card of ``request.kind`` the context supports, each checked for grounding."""
-        parsed = _Parsed(segment_context(request.context))
+        parsed = Parsed(segment_context(request.context))
         builders = {
             CardKind.BATTLECARD: self._battlecards,
             CardKind.MCQ: self._mcqs,
@@ -404,7 +146,7 @@ class ExtractiveGenerator(CardGenerator):
 
     # -- BattleCard -----------------------------------------------------------------------
 
-    def _battlecards(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+    def _battlecards(self, request: CardRequest, parsed: Parsed) -> list[Card]:
         usable = [s for s in parsed.segments if len(s.text) <= QUOTE_MAX]
         sections: dict[str, list[Fact]] = {
             "definition": [],
@@ -436,17 +178,17 @@ class ExtractiveGenerator(CardGenerator):
 
     # -- MCQs ----------------------------------------------------------------------------
 
-    def _mcqs(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+    def _mcqs(self, request: CardRequest, parsed: Parsed) -> list[Card]:
         cards: list[Card] = []
         es = self._es(request)
-        all_quantities = [(s, q) for s in parsed.segments for q in _quantities(s.text)]
+        all_quantities = [(s, q) for s in parsed.segments for q in find_blankable(s.text)]
         for segment in parsed.segments:
-            quantities = [q for q in _quantities(segment.text) if q.unit or q.high]
+            quantities = [q for q in find_blankable(segment.text) if q.unit or q.high]
             if len(segment.text) > QUOTE_MAX:
                 continue
             # A bare number is worth asking only when it is the sentence's one number.
             if not quantities:
-                bare = _quantities(segment.text)
+                bare = find_blankable(segment.text)
                 quantities = bare if len(bare) == 1 else []
             for quantity in quantities[:1]:
                 card = self._numeric_mcq(request, segment, quantity, all_quantities, es)
@@ -470,8 +212,8 @@ class ExtractiveGenerator(CardGenerator):
         self,
         request: CardRequest,
         segment: Segment,
-        quantity: _Quantity,
-        all_quantities: list[tuple[Segment, _Quantity]],
+        quantity: Quantity,
+        all_quantities: list[tuple[Segment, Quantity]],
         es: bool,
     ) -> MCQDrill | None:
         correct = quantity.text
@@ -539,7 +281,7 @@ class ExtractiveGenerator(CardGenerator):
         )
 
     def _list_mcq(
-        self, request: CardRequest, items: list[Segment], parsed: _Parsed, es: bool
+        self, request: CardRequest, items: list[Segment], parsed: Parsed, es: bool
     ) -> MCQDrill | None:
         if len(items) < 2:
             return None
@@ -559,7 +301,7 @@ class ExtractiveGenerator(CardGenerator):
                 distractors.append(other.text)
         # Not enough items elsewhere: change the threshold of an item of this list.
         for item in items:
-            for quantity in _quantities(item.text)[:1]:
+            for quantity in find_blankable(item.text)[:1]:
                 for scale in (2.0, 0.5, 10.0):
                     value = _format_like(_number(quantity.low) * scale, quantity.low)
                     text = (
@@ -602,7 +344,7 @@ class ExtractiveGenerator(CardGenerator):
 
     # -- open drills --------------------------------------------------------------------
 
-    def _open_drills(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+    def _open_drills(self, request: CardRequest, parsed: Parsed) -> list[Card]:
         cards: list[Card] = []
         es = self._es(request)
         topic = _clip(request.topic, SHORT_TEXT_MAX)
@@ -658,7 +400,7 @@ class ExtractiveGenerator(CardGenerator):
         "seguimiento": ("vigil", "medir", "contro", "seguim", "resolu"),
     }
 
-    def _variants(self, request: CardRequest, parsed: _Parsed) -> list[Card]:
+    def _variants(self, request: CardRequest, parsed: Parsed) -> list[Card]:
         if not (request.perspective and request.parent_id):
             return []
         stems = {w[:5] for w in re.findall(r"[a-z]{4,}", normalize(request.perspective))}

@@ -11,11 +11,13 @@ Each topic has one *scheduled* card at a time (its MCQ at level 1, its open dril
 the open drill inherits the MCQ's scheduler state on promotion, so the topic keeps its rhythm).
 A Fail creates an *angle*: a variant of the failed card from another perspective, asked from the
 configured card generator. The topic cannot climb while one of its angles is not yet passed.
+
+At about 400 lines this module is the loop's public methods only; each job they delegate to has
+its own module (``calendar``, ``supply``, ``queue``, ``ladder``, ``angles``, ``repository``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
@@ -23,11 +25,10 @@ from pathlib import Path
 from typing import Any, Self
 
 from medcards._deprecated import renamed_names
-from medcards.cards import CARD_ADAPTER, Card
-from medcards.errors import CardRejected
+from medcards.cards import Card
 from medcards.interfaces import CardGenerator, Scheduler
-from medcards.models import CardKind, CardRequest, Rating, SchedulerState
-from medcards.study import angles, ladder
+from medcards.models import CardKind, Rating, SchedulerState
+from medcards.study import angles, calendar, ladder
 from medcards.study.angles import DEFAULT_PERSPECTIVES
 from medcards.study.errors import InvalidRatingError, StudyError, UnknownTopicError
 from medcards.study.ladder import MasteryRules, TopicLevel
@@ -40,7 +41,8 @@ from medcards.study.records import (
     check_now,
     parse_rating,
 )
-from medcards.study.repository import StudyRepository, load_card_json, ts, utc
+from medcards.study.repository import StudyRepository, ts, utc
+from medcards.study.supply import CardSupply
 
 __all__ = [
     "DEFAULT_PERSPECTIVES",
@@ -93,15 +95,24 @@ class StudyEngine:
         #: The open database connection (read-only use; writes go through ``repo``).
         self.conn = self.repo.conn
         self.scheduler = scheduler
-        self.generator = generator
         self.rules = rules or MasteryRules()
         self.limits = limits or DailyLimits()
         self.queue = StudyQueue(self.repo, self.limits)
         self.perspectives = tuple(perspectives)
+        self.supply = CardSupply(self.repo, generator)
         #: Topics whose card generation was rejected in this session: title -> reasons.
-        self.rejections: dict[str, list[str]] = {}
+        self.rejections: dict[str, list[str]] = self.supply.rejections
         #: New topics skipped in this session because no MCQ drill could be made.
         self.skipped_new: set[str] = set()
+
+    @property
+    def generator(self) -> CardGenerator | None:
+        """The card generator for missing drills and angle variants (None: stored cards only)."""
+        return self.supply.generator
+
+    @generator.setter
+    def generator(self, value: CardGenerator | None) -> None:
+        self.supply.generator = value
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -134,17 +145,15 @@ class StudyEngine:
         Raises:
             StudyError: empty or duplicate title.
         """
-        now = check_now(now)
-        title = title.strip()
-        if not title:
-            raise StudyError("a topic needs a non-empty title")
-        day = date_assigned or now.date()
-        row = (title, context, modulo, int(priority), day.isoformat(), ts(now))
-        try:
-            with self.repo.transaction():
-                topic_id = self.repo.insert_topic(row)
-        except sqlite3.IntegrityError:
-            raise StudyError(f"topic {title!r} already exists") from None
+        topic_id = calendar.add_topic(
+            self.repo,
+            title,
+            context,
+            modulo=modulo,
+            priority=priority,
+            date_assigned=date_assigned,
+            now=check_now(now),
+        )
         return self.topic(topic_id)
 
     def import_topics_csv(self, path: str | Path, *, now: dt.datetime | None = None) -> list[Topic]:
@@ -156,39 +165,8 @@ class StudyEngine:
         Raises:
             StudyError: a bad row, naming the file, line and field; nothing is added then.
         """
-        now = check_now(now)
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise StudyError(f"cannot read {path}: {exc.strerror}") from None
-        reader = csv.DictReader(text.splitlines())
-        if reader.fieldnames is None or "title" not in reader.fieldnames:
-            raise StudyError(f"{path}:1: the header needs a 'title' column")
-        rows: list[tuple[Any, ...]] = []
-        for record in reader:
-            line = reader.line_num
-            title = (record.get("title") or "").strip()
-            if not title:
-                raise StudyError(f"{path}:{line}: field 'title' is empty")
-            try:
-                priority = int((record.get("priority") or "0").strip() or 0)
-            except ValueError:
-                raise StudyError(
-                    f"{path}:{line}: field 'priority' must be an integer, got "
-                    f"{record.get('priority')!r}"
-                ) from None
-            raw_day = (record.get("date_assigned") or "").strip()
-            try:
-                day = dt.date.fromisoformat(raw_day) if raw_day else now.date()
-            except ValueError:
-                raise StudyError(
-                    f"{path}:{line}: field 'date_assigned' must be YYYY-MM-DD, got {raw_day!r}"
-                ) from None
-            context = record.get("context") or ""
-            modulo = (record.get("modulo") or "").strip()
-            rows.append((title, context, modulo, priority, day.isoformat(), ts(now)))
-        return self._insert_topics(rows, path)
+        rows = calendar.csv_rows(Path(path), check_now(now))
+        return [self.topic(t) for t in calendar.insert_topics(self.repo, rows, path)]
 
     def import_topics_jsonl(
         self,
@@ -206,31 +184,8 @@ class StudyEngine:
         Raises:
             MedcardsError: a malformed record (naming file and line) or a title already stored.
         """
-        from medcards.ingest import load_topics
-
-        now = check_now(now)
-        day = (date_assigned or now.date()).isoformat()
-        sections = load_topics(Path(path))
-        rows = [
-            (s.title, s.context, s.modulo, len(sections) - i, day, ts(now))
-            for i, s in enumerate(sections)
-        ]
-        return self._insert_topics(rows, path)
-
-    def _insert_topics(self, rows: Sequence[tuple[Any, ...]], path: str | Path) -> list[Topic]:
-        """Insert topic rows (title, context, modulo, priority, date_assigned, created_at).
-
-        All or nothing: a title already stored or repeated in ``rows`` rolls the whole batch back.
-        """
-        titles = [r[0] for r in rows]
-        try:
-            with self.repo.transaction():
-                self.repo.insert_topics(rows)
-        except sqlite3.IntegrityError:
-            existing = self.repo.existing_titles(titles)
-            dupes = sorted(existing) or sorted({t for t in titles if titles.count(t) > 1})
-            raise StudyError(f"{path}: topic(s) already exist or repeat: {dupes}") from None
-        return [self.topic(t) for t in titles]
+        rows = calendar.jsonl_rows(Path(path), check_now(now), date_assigned)
+        return [self.topic(t) for t in calendar.insert_topics(self.repo, rows, path)]
 
     def topic(self, key: int | str) -> Topic:
         """The topic with id or title ``key``.
@@ -307,49 +262,8 @@ class StudyEngine:
         return self.queue.next_item(
             check_now(now),
             skipped=self.skipped_new,
-            mcq_for=lambda topic: self._card_of_kind(topic, CardKind.MCQ),
+            mcq_for=lambda topic: self.supply.card_of_kind(topic, CardKind.MCQ),
         )
-
-    def _card_of_kind(self, topic: Topic, kind: CardKind) -> int | None:
-        """A stored, non-retired card of ``kind`` for ``topic``; generated (and stored) if none."""
-        found = self.repo.card_of_kind(topic.topic_id, kind)
-        if found is not None:
-            return found
-        generated = self._generate(topic, kind)
-        if generated is None:
-            return None
-        with self.repo.transaction():
-            return self.repo.insert_card(topic.topic_id, generated, ts(dt.datetime.now(dt.UTC)))
-
-    def _generate(
-        self,
-        topic: Topic,
-        kind: CardKind,
-        perspective: str | None = None,
-        parent: str | None = None,
-    ) -> Card | None:
-        if self.generator is None:
-            self.rejections[topic.title] = [f"no {kind.value} card stored and no card generator"]
-            return None
-        if not topic.context.strip():
-            self.rejections[topic.title] = ["the topic has no context to generate from"]
-            return None
-        request = CardRequest(
-            topic=topic.title,
-            context=topic.context,
-            kind=kind,
-            perspective=perspective,
-            parent_id=parent,
-        )
-        try:
-            card = self.generator.generate(request)
-        except CardRejected as exc:
-            self.rejections[topic.title] = list(exc.reasons)
-            return None
-        if card.kind != kind.value:
-            self.rejections[topic.title] = [f"asked for a {kind.value} card, got {card.kind}"]
-            return None
-        return card
 
     # -- reviews ---------------------------------------------------------------------------
 
@@ -408,7 +322,7 @@ class StudyEngine:
         )
         promote_to: int | None = None
         if step.promote:
-            promote_to = self._card_of_kind(topic, CardKind.OPEN)
+            promote_to = self.supply.card_of_kind(topic, CardKind.OPEN)
             if promote_to is None:
                 reason = "; ".join(self.rejections.get(topic.title, ["no open drill"]))
                 step = ladder.blocked(step, reason)
@@ -419,7 +333,7 @@ class StudyEngine:
         rejected: list[str] = []
         if rating == Rating.FAIL:
             perspective = angles.next_perspective(self.repo, self.perspectives, card_id)
-            angle_card = self._generate(
+            angle_card = self.supply.generate(
                 topic, CardKind.VARIANT, perspective=perspective, parent=stored.uid
             )
             if angle_card is None:
@@ -488,10 +402,14 @@ class StudyEngine:
 
 
 def _load_card_adapter() -> Any:
+    from medcards.cards import CARD_ADAPTER
+
     return CARD_ADAPTER
 
 
 def _load_card_json() -> Any:
+    from medcards.study.repository import load_card_json
+
     return load_card_json
 
 
