@@ -137,11 +137,8 @@ def test_store_backend_is_chosen_by_name(workspace):
     result = runner.invoke(app, [*args, "--out", str(workspace / "mb"), "--store-backend", "pg"])
     assert isinstance(result.exception, emkit.UnknownPluginError)
     assert "sqlite" in str(result.exception)
-    result = runner.invoke(
-        app,
-        [*args, "--out", str(workspace / "mb"), "--store-backend", "sqlite"]
-        + ["--store-option", "timeout_s=5"],
-    )
+    backend = ["--store-backend", "sqlite", "--store-option", "timeout_s=5"]
+    result = runner.invoke(app, [*args, "--out", str(workspace / "mb"), *backend])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, [*args, "--out", str(workspace / "mb"), "--store-option", "x"])
     assert isinstance(result.exception, emkit.EmkitError)

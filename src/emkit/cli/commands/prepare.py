@@ -41,7 +41,10 @@ def prepare(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
-    """Build relapse_within_{h}d labels (with exclusion reasons) for every patient-day."""
+    """Build relapse_within_{h}d labels (with exclusion reasons) for every patient-day.
+
+    `emkit train` and `emkit evaluate` read the file with --labels.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from _sdk import atomic_write_bytes
