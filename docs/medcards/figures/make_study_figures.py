@@ -19,11 +19,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from _sdk import atomic_write_bytes
-from medcards.models import Rating
-from medcards.schedulers import FSRSScheduler, SM2Scheduler
-from medcards.study import StudyEngine
-from medcards.study.dashboard import compute_dashboard, plot_dashboard
+from medcards import Rating, atomic_write_bytes, get_scheduler
+from medcards.study import StudyEngine, compute_dashboard, plot_dashboard
 
 HERE = Path(__file__).parent
 START = dt.datetime(2025, 1, 6, 8, tzinfo=dt.UTC)
@@ -36,9 +33,9 @@ def scheduler_intervals(path: Path) -> None:
         "Good, Fail en la 4.ª, Good": [Rating.GOOD] * 3 + [Rating.FAIL] + [Rating.GOOD] * 3,
     }
     schedulers = {
-        "SM-2": SM2Scheduler(),
-        "FSRS (retención 0,9)": FSRSScheduler(desired_retention=0.9),
-        "FSRS (retención 0,8)": FSRSScheduler(desired_retention=0.8),
+        "SM-2": get_scheduler("sm2"),
+        "FSRS (retención 0,9)": get_scheduler("fsrs", desired_retention=0.9),
+        "FSRS (retención 0,8)": get_scheduler("fsrs", desired_retention=0.8),
     }
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, constrained_layout=True)
     for ax, (title, ratings) in zip(axes, sequences.items(), strict=True):
@@ -62,7 +59,7 @@ def scheduler_intervals(path: Path) -> None:
 
 def simulated_dashboard(path: Path) -> None:
     """Dashboard of a learner whose recall is exp(-days / S) (S x3 per success, /2 per lapse)."""
-    from medcards.cards import Fact, MCQDrill, OpenDrill
+    from medcards import Fact, MCQDrill, OpenDrill
 
     rng = random.Random(3)
     with tempfile.TemporaryDirectory() as tmp, StudyEngine(Path(tmp) / "t.db") as engine:
