@@ -46,3 +46,18 @@ def test_errors():
         EmbeddingPCA().fit(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(Exception, match="before fit"):
         EmbeddingPCA().transform(_frame(["a"]))
+
+
+def test_the_per_fold_pca_projects_days_without_text_and_skips_missing_values():
+    from emkit.evaluation import fold_features
+
+    frame = _frame(["a", "b"])
+    frame.iloc[0, :24] = 0.0  # a day without text
+    frame.iloc[1, 3] = np.nan  # a missing value
+    train = np.arange(len(frame)) < 40
+    out = fold_features(frame, train, n_components=4)
+    components = out.filter(like="llm_pca_")
+    assert list(components.columns) == [f"llm_pca_{i:02d}" for i in range(4)]
+    assert np.isfinite(components.iloc[0]).all()
+    assert components.iloc[1].isna().all()
+    assert np.isfinite(components.iloc[2:]).all().all()

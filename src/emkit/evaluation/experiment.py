@@ -75,7 +75,7 @@ def fold_features(
     for block, columns in blocks.items():
         before = set(frame.columns)
         frame = (
-            EmbeddingPCA(n_components, block=block, columns=columns)
+            EmbeddingPCA(n_components, block=block, columns=columns, keep_empty_days=True)
             .fit(frame[train])
             .transform(frame)
         )

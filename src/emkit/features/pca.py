@@ -21,10 +21,11 @@ __all__ = ["EmbeddingPCA"]
 class EmbeddingPCA:
     """Reduce the embedding columns of one block to ``n_components`` (``<block>_pca_00`` …).
 
-    Fit it on the training split's rows only, then transform every split. Days without a usable
-    embedding — all zeros (a day without text) or not finite — are left out of the fit and get
-    NaN components. With fewer usable training days than components, fewer components are
-    kept; with none, the block is dropped without replacement.
+    Fit it on the training split's rows only, then transform every split. Rows whose embedding
+    is not usable are left out of the fit and get NaN components: rows with a missing value
+    always, and all-zero rows (a day without text) unless ``keep_empty_days``. With fewer usable
+    training days than components, fewer components are kept; with none, the block is dropped
+    without replacement.
 
     Args:
         n_components: Components kept at most (default 16, as the seed suggests for the TFT).
@@ -33,6 +34,8 @@ class EmbeddingPCA:
         columns: The block's columns, when the caller already knows them (default: the
             ``embedding`` columns of ``block`` in the frame's schema, see
             :class:`~emkit.FeatureSchema`).
+        keep_empty_days: Fit and project all-zero embeddings like any other row (the
+            evaluation's per-fold PCA does, so that a day without text gets components).
     """
 
     def __init__(
@@ -41,11 +44,13 @@ class EmbeddingPCA:
         block: str = "llm",
         seed: int = 0,
         columns: Sequence[str] | None = None,
+        keep_empty_days: bool = False,
     ) -> None:
         self.n_components = n_components
         self.block = block
         self.seed = seed
         self.columns = None if columns is None else list(columns)
+        self.keep_empty_days = keep_empty_days
 
     def fit(self, frame: pd.DataFrame) -> Self:
         """Fit on the (training) rows of ``frame``. Returns ``self``.
@@ -61,7 +66,7 @@ class EmbeddingPCA:
         if not columns:
             raise EmkitError(f"no {self.block}_emb_NNN columns to reduce")
         matrix = frame[columns].to_numpy(dtype=np.float64)
-        usable = matrix[_usable(matrix)]
+        usable = matrix[self._usable(matrix)]
         k = min(self.n_components, len(columns), len(usable))
         self.columns_ = list(columns)
         self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable) if k > 0 else None
@@ -75,7 +80,7 @@ class EmbeddingPCA:
         if self.pca_ is None:
             return rest
         matrix = frame[self.columns_].to_numpy(dtype=np.float64)
-        ok = _usable(matrix)
+        ok = self._usable(matrix)
         components = np.full((len(frame), self.pca_.n_components_), np.nan)
         if ok.any():
             components[ok] = self.pca_.transform(matrix[ok])
@@ -87,7 +92,9 @@ class EmbeddingPCA:
         """:meth:`fit` then :meth:`transform` on the same (training) frame."""
         return self.fit(frame).transform(frame)
 
-
-def _usable(matrix: np.ndarray) -> np.ndarray:
-    """Rows with a finite, non-zero embedding."""
-    return np.asarray(np.isfinite(matrix).all(axis=1) & (np.abs(matrix).sum(axis=1) > 0))
+    def _usable(self, matrix: np.ndarray) -> np.ndarray:
+        """Rows with a finite embedding that is not all zeros (unless ``keep_empty_days``)."""
+        usable = np.isfinite(matrix).all(axis=1)
+        if not self.keep_empty_days:
+            usable &= np.abs(matrix).sum(axis=1) > 0
+        return np.asarray(usable)
