@@ -12,7 +12,7 @@ import supermemo2
 
 import emkit
 import medcards
-from emkit.baselines import PrevalenceForecaster
+from emkit import PrevalenceForecaster
 from medcards.backends import EchoBackend
 from medcards.schedulers import SM2Scheduler
 

@@ -8,7 +8,7 @@ import pytest
 
 import emkit
 import medcards
-from emkit.baselines import PrevalenceForecaster
+from emkit import PrevalenceForecaster
 from medcards.backends import EchoBackend
 from medcards.schedulers import SM2Scheduler
 
@@ -107,7 +107,7 @@ def test_third_party_plugin_from_entry_point(fake_dist, run_python):
     source = """
         from typing import ClassVar
         import emkit
-        from emkit.baselines import PrevalenceForecaster
+        from emkit import PrevalenceForecaster
 
         class Constant(PrevalenceForecaster):
             name: ClassVar[str] = "constant"
