@@ -14,7 +14,7 @@ import emkit
 import medcards
 from emkit import PrevalenceForecaster
 from medcards.backends import EchoBackend
-from medcards.schedulers import SM2Scheduler
+from medcards.scheduling import SM2Scheduler
 
 
 class _Parser(emkit.ChatParser):
@@ -59,7 +59,7 @@ class _Generator(medcards.CardGenerator):
         raise medcards.CardRejected(request.topic, ["test generator never produces cards"])
 
 
-class _Exporter(medcards.Exporter):
+class _Exporter(medcards.ModelExporter):
     name: ClassVar[str] = "test-exporter"
 
     def export(self, model_dir, out_path):

@@ -10,7 +10,7 @@ import emkit
 import medcards
 from emkit import PrevalenceForecaster
 from medcards.backends import EchoBackend
-from medcards.schedulers import SM2Scheduler
+from medcards.scheduling import SM2Scheduler
 
 
 def test_swap_by_name():
@@ -146,7 +146,7 @@ def test_name_clash_keeps_builtin(fake_dist, run_python):
     source = """
         from typing import ClassVar
         import medcards
-        from medcards.schedulers import SM2Scheduler
+        from medcards.scheduling import SM2Scheduler
 
         class Impostor(SM2Scheduler):
             name: ClassVar[str] = "sm2"
