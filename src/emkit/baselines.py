@@ -7,9 +7,9 @@ and :class:`emkit.GBMForecaster`; the column names are :func:`emkit.label_column
 
 from __future__ import annotations
 
-from emkit._deprecated import moved
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved(
+__getattr__ = deprecated_aliases(
     __name__,
     {
         "PrevalenceForecaster": "emkit.PrevalenceForecaster",

@@ -6,9 +6,9 @@ a name here warns.
 
 from __future__ import annotations
 
-from emkit._deprecated import moved
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved(
+__getattr__ = deprecated_aliases(
     __name__,
     {
         "MANIFEST": "emkit.forecasters.model_folder.MANIFEST",

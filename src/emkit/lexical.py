@@ -5,9 +5,9 @@ Get it by name, ``emkit.get_feature_extractor("lexical")``. Reading a name here 
 
 from __future__ import annotations
 
-from emkit._deprecated import moved
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved(
+__getattr__ = deprecated_aliases(
     __name__,
     {
         name: f"emkit.features.lexical.{name}"

@@ -5,9 +5,9 @@ Use :func:`emkit.add_temporal_features` and its helpers. Reading a name here war
 
 from __future__ import annotations
 
-from emkit._deprecated import moved
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved(
+__getattr__ = deprecated_aliases(
     __name__,
     {
         name: f"emkit.{name}"

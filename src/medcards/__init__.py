@@ -29,7 +29,7 @@ from _sdk import (
     atomic_write_text,
 )
 from _sdk.cli import parse_key_values
-from medcards._deprecated import renamed_names as _renamed_names
+from _sdk.deprecation import deprecated_aliases as _deprecated_aliases
 from medcards.backends import call_with_retries
 from medcards.cards import (
     CARD_ADAPTER,
@@ -109,11 +109,7 @@ except importlib.metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 
-def _model_exporter() -> type[ModelExporter]:
-    return ModelExporter
-
-
-__getattr__ = _renamed_names("medcards", {"Exporter": ("medcards.ModelExporter", _model_exporter)})
+__getattr__ = _deprecated_aliases("medcards", {"Exporter": "medcards.ModelExporter"})
 
 __all__ = [
     "Backend",

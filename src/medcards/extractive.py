@@ -1,8 +1,12 @@
 """Deprecated alias of the ``extractive`` generator: :mod:`medcards.generation.extractive`.
 
-Public names are in :mod:`medcards`; this alias will be removed in the next release.
+Public names are in :mod:`medcards`; this alias will be removed in 0.3.0.
 """
 
-from medcards._deprecated import moved_module
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved_module("medcards.extractive", "medcards.generation.extractive")
+__getattr__ = deprecated_aliases(
+    "medcards.extractive",
+    module="medcards.generation.extractive",
+    public=("medcards", "medcards.study"),
+)

@@ -1,8 +1,12 @@
 """Deprecated alias of the grounding checks: :mod:`medcards.generation.grounding`.
 
-Public names are in :mod:`medcards`; this alias will be removed in the next release.
+Public names are in :mod:`medcards`; this alias will be removed in 0.3.0.
 """
 
-from medcards._deprecated import moved_module
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved_module("medcards.grounding", "medcards.generation.grounding")
+__getattr__ = deprecated_aliases(
+    "medcards.grounding",
+    module="medcards.generation.grounding",
+    public=("medcards", "medcards.study"),
+)

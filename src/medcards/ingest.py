@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from _sdk import atomic_write_text
-from medcards._deprecated import renamed_names
+from _sdk.deprecation import deprecated_aliases
 from medcards.errors import MedcardsError
 from medcards.markdown import Heading, find_headings, split_before_headings
 
@@ -249,10 +249,4 @@ def load_topics(path: Path) -> list[GuideSection]:
     return topics
 
 
-def _load_guide_section() -> type[GuideSection]:
-    return GuideSection
-
-
-__getattr__ = renamed_names(
-    "medcards.ingest", {"Topic": ("medcards.GuideSection", _load_guide_section)}
-)
+__getattr__ = deprecated_aliases("medcards.ingest", {"Topic": "medcards.GuideSection"})

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from _sdk import Component
-from medcards._deprecated import renamed_names
+from _sdk.deprecation import deprecated_aliases
 from medcards.cards import Card
 from medcards.errors import BackendError
 from medcards.models import (
@@ -190,11 +190,4 @@ class ModelExporter(Component, abc.ABC):
         """Export the model in ``model_dir`` to ``out_path``."""
 
 
-def _load_model_exporter() -> type[ModelExporter]:
-    return ModelExporter
-
-
-__getattr__ = renamed_names(
-    "medcards.interfaces",
-    {"Exporter": ("medcards.ModelExporter", _load_model_exporter)},
-)
+__getattr__ = deprecated_aliases("medcards.interfaces", {"Exporter": "medcards.ModelExporter"})

@@ -1,8 +1,12 @@
 """Deprecated alias of the prompt templates: :mod:`medcards.generation.prompts`.
 
-Public names are in :mod:`medcards`; this alias will be removed in the next release.
+Public names are in :mod:`medcards`; this alias will be removed in 0.3.0.
 """
 
-from medcards._deprecated import moved_module
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved_module("medcards.prompts", "medcards.generation.prompts")
+__getattr__ = deprecated_aliases(
+    "medcards.prompts",
+    module="medcards.generation.prompts",
+    public=("medcards", "medcards.study"),
+)

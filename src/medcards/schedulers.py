@@ -1,8 +1,12 @@
-"""Deprecated alias of :mod:`medcards.scheduling`; it will be removed in the next release.
+"""Deprecated alias of :mod:`medcards.scheduling`; it will be removed in 0.3.0.
 
 Schedulers are picked by name with :func:`medcards.get_scheduler`.
 """
 
-from medcards._deprecated import moved_module
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved_module("medcards.schedulers", "medcards.scheduling")
+__getattr__ = deprecated_aliases(
+    "medcards.schedulers",
+    module="medcards.scheduling",
+    public=("medcards", "medcards.study"),
+)

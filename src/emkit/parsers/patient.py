@@ -6,9 +6,9 @@ It pseudonymises an export and writes a patient folder; the public names are
 
 from __future__ import annotations
 
-from emkit._deprecated import moved
+from _sdk.deprecation import deprecated_aliases
 
-__getattr__ = moved(
+__getattr__ = deprecated_aliases(
     __name__,
     {
         name: f"emkit.parsers.pseudonymise.{name}"

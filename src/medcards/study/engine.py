@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from medcards._deprecated import renamed_names
+from _sdk.deprecation import deprecated_aliases
 from medcards.cards import Card
 from medcards.interfaces import CardGenerator, Scheduler
 from medcards.models import CardKind, Rating, SchedulerState
@@ -401,22 +401,11 @@ class StudyEngine:
         return out
 
 
-def _load_card_adapter() -> Any:
-    from medcards.cards import CARD_ADAPTER
-
-    return CARD_ADAPTER
-
-
-def _load_card_json() -> Any:
-    from medcards.study.repository import load_card_json
-
-    return load_card_json
-
-
-__getattr__ = renamed_names(
+__getattr__ = deprecated_aliases(
     "medcards.study.engine",
     {
-        "CARD_ADAPTER": ("medcards.CARD_ADAPTER", _load_card_adapter),
-        "load_card_json": ("medcards.parse_card", _load_card_json),
+        "CARD_ADAPTER": "medcards.CARD_ADAPTER",
+        "load_card_json": "medcards.study.repository.load_card_json",
     },
+    advice={"load_card_json": "medcards.parse_card"},
 )
