@@ -6,6 +6,8 @@ Both packages expose the same plugin architecture: pluggy hook specifications na
 lives; the public names are re-exported by each package.
 """
 
+import importlib.metadata
+
 from _sdk.component import Component, validate_options
 from _sdk.errors import (
     InvalidOptionsError,
@@ -18,7 +20,14 @@ from _sdk.errors import (
 from _sdk.host import Implementation, PluginHost, PluginInfo, RegistrySpec
 from _sdk.io import atomic_write_bytes, atomic_write_text
 
+try:
+    #: The version of the ``emkit-medcards`` distribution both packages belong to.
+    VERSION = importlib.metadata.version("emkit-medcards")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree
+    VERSION = "0+unknown"
+
 __all__ = [
+    "VERSION",
     "Component",
     "Implementation",
     "InvalidOptionsError",

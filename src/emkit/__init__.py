@@ -16,8 +16,9 @@ Besides this module, three sub-packages are public: :mod:`emkit.testing` (confor
 
 from __future__ import annotations
 
-import importlib.metadata
-
+from _sdk import (
+    VERSION as _VERSION,
+)
 from _sdk import (
     InvalidOptionsError,
     PluginError,
@@ -115,10 +116,7 @@ from emkit.plugins import (
 )
 from emkit.store import DEFAULT_STORE_BACKEND, FeatureStoreError, open_feature_store
 
-try:
-    __version__ = importlib.metadata.version("emkit-medcards")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
+__version__ = _VERSION
 
 __all__ = [
     "ChatExport",

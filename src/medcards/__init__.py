@@ -16,8 +16,9 @@ module is private to the package.
 
 from __future__ import annotations
 
-import importlib.metadata
-
+from _sdk import (
+    VERSION as _VERSION,
+)
 from _sdk import (
     InvalidOptionsError,
     PluginError,
@@ -103,10 +104,7 @@ from medcards.plugins import (
     trainer_names,
 )
 
-try:
-    __version__ = importlib.metadata.version("emkit-medcards")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
+__version__ = _VERSION
 
 
 __getattr__ = _deprecated_aliases("medcards", {"Exporter": "medcards.ModelExporter"})
