@@ -9,6 +9,10 @@ Layout of one patient directory (a *cohort* directory holds one such directory p
 Message files are lossless. Each line is the local wall-clock time, a tab, and the message text
 with four escapes: a backslash is written ``\\\\``, a newline ``\\n``, a carriage return ``\\r``
 and a tab ``\\t``. Lines are in time order; messages with the same time keep their order.
+
+The module is longer than most (about 500 lines) because it is the whole format: the readers and
+the writer of each file sit side by side, so that a change to one is seen next to the other and
+the round trip stays lossless.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ changes. Their versions have no stored schema: they keep their layout (only ``ll
 the float32 blob) and their roles follow the naming rule. The next write with the same columns
 and the same float32 columns records its schema on that version; a write that would store
 other columns as float32 (such as ``hf_emb_*``) opens a new version.
+
+The module is longer than most (about 500 lines) because it holds every SQL statement of the
+store, its schema and its migration, the way ``medcards.study``'s repository does for
+``temario.db``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ weight column for all targets, while the excluded days differ by horizon (a 30-d
 missing for the last 30 days of observation, a 7-day label for the last 7), so a joint model
 would either train on excluded days or drop valid ones. Separate models also let early stopping
 pick a different number of epochs per horizon. The cost is one training run per horizon.
+
+This module (over 400 lines) is the forecaster and the data preparation pytorch-forecasting
+needs for it (series, weights, encoder context at prediction time); they change together.
 """
 
 from __future__ import annotations
