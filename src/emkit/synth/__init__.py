@@ -14,6 +14,11 @@ Each day's messages are written at intensity ``signal * latent`` (see
 perfect reader of the hidden signal would get): with the default settings the 14-day oracle
 AUROC lies between 0.75 and 0.92 (:func:`oracle_auroc`).
 
+Two vocabularies write the messages (``vocabulary=``, :data:`VOCABULARIES`): ``default``, and
+``alt`` (:mod:`emkit.synth.alt_language`), whose symptom, fatigue and mood words and style
+habits are disjoint from the ``lexical`` extractor's lexicons; the latent signal and the events'
+dates are the same for both.
+
 Everything is deterministic given ``seed``.
 """
 
@@ -23,6 +28,7 @@ from emkit.synth.cohort import (
     DEFAULT_SIGNAL,
     PHASES,
     START_DATE,
+    VOCABULARIES,
     SyntheticPatient,
     oracle_auroc,
     simulate_patient,
@@ -36,6 +42,7 @@ __all__ = [
     "PATIENT_NAMES",
     "PHASES",
     "START_DATE",
+    "VOCABULARIES",
     "SyntheticPatient",
     "oracle_auroc",
     "simulate_patient",

@@ -16,6 +16,7 @@ from emkit.dataset import ClinicalEvent, PatientMetadata, write_patient
 from emkit.errors import EmkitError
 from emkit.models import DayMessage
 from emkit.synth.exports import write_exports
+from emkit.synth.alt_language import AltStyle, alt_day_messages, random_alt_style
 from emkit.synth.language import PatientStyle, day_messages, random_style
 
 #: How strongly language follows the hidden signal (0: not at all, 1: fully).
@@ -34,6 +35,11 @@ _ONSET_SYMPTOMS = (
     "fatiga intensa",
 )
 _TIMEZONE = "Europe/Madrid"
+#: Names of the message vocabularies: ``default`` (the one the ``lexical`` lexicons were
+#: written alongside) and ``alt`` (:mod:`emkit.synth.alt_language`, disjoint from them).
+VOCABULARIES = ("default", "alt")
+#: Extra seed word of the alt vocabulary's own random stream (its latent stays the default's).
+_ALT_STREAM = 1
 
 
 @dataclass
@@ -46,7 +52,7 @@ class SyntheticPatient:
         latent: Hidden signal per day (higher = closer to a relapse).
         phase: Phase per day (one of :data:`PHASES`).
         days: Messages per local date.
-        style: The patient's writing style.
+        style: The patient's writing style (an :class:`AltStyle` for the ``alt`` vocabulary).
     """
 
     metadata: PatientMetadata
@@ -54,7 +60,12 @@ class SyntheticPatient:
     latent: np.ndarray
     phase: list[str]
     days: dict[dt.date, list[DayMessage]]
-    style: PatientStyle
+    style: PatientStyle | AltStyle
+
+
+def _check_vocabulary(vocabulary: str) -> None:
+    if vocabulary not in VOCABULARIES:
+        raise EmkitError(f"unknown vocabulary {vocabulary!r}; choose one of {list(VOCABULARIES)}")
 
 
 def _timeline(
@@ -104,7 +115,12 @@ def _timeline(
 
 
 def simulate_patient(
-    patient_id: str, index: int, days: int, seed: int, signal: float = DEFAULT_SIGNAL
+    patient_id: str,
+    index: int,
+    days: int,
+    seed: int,
+    signal: float = DEFAULT_SIGNAL,
+    vocabulary: str = "default",
 ) -> SyntheticPatient:
     """Simulate one patient (deterministic given ``seed`` and ``index``).
 
@@ -114,17 +130,28 @@ def simulate_patient(
         days: Days of observation starting on :data:`START_DATE`.
         seed: Cohort seed.
         signal: How strongly language follows the hidden signal, in ``[0, 1]``.
+        vocabulary: One of :data:`VOCABULARIES`. The latent signal, phases and relapse onsets
+            do not depend on it; ``alt`` writes the messages from a random stream of its own.
 
     Returns:
         The simulated patient.
     """
+    _check_vocabulary(vocabulary)
     rng = np.random.default_rng([seed, index])
-    style = random_style(rng)
+    default_style = random_style(rng)
+    style: PatientStyle | AltStyle = default_style
     latent, phase, onsets = _timeline(rng, days)
     messages: dict[dt.date, list[DayMessage]] = {}
+    if vocabulary == "alt":
+        language_rng = np.random.default_rng([seed, index, _ALT_STREAM])
+        alt_style = style = random_alt_style(language_rng)
     for offset in range(days):
         date = START_DATE + dt.timedelta(days=offset)
-        produced = day_messages(rng, style, signal * float(latent[offset]), date)
+        intensity = signal * float(latent[offset])
+        if vocabulary == "alt":
+            produced = alt_day_messages(language_rng, alt_style, intensity, date)
+        else:
+            produced = day_messages(rng, default_style, intensity, date)
         if produced:
             messages[date] = [DayMessage(time=t, text=x) for t, x in produced]
     events = [
@@ -170,6 +197,7 @@ def synthesize_cohort(
     signal: float = DEFAULT_SIGNAL,
     exports: bool = False,
     *,
+    vocabulary: str = "default",
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
@@ -188,6 +216,9 @@ def synthesize_cohort(
         seed: Random seed; the same seed gives the same cohort.
         signal: How strongly language follows the hidden signal, in ``[0, 1]``.
         exports: Also write chat exports of every patient.
+        vocabulary: How patients write (:data:`VOCABULARIES`): ``default``, or ``alt``, whose
+            words and style habits are disjoint from the ``lexical`` lexicons'. The latent
+            signal, phases and events' dates are the same for both with the same seed.
         overwrite: Replace existing patient directories.
         progress: Called with each patient id once written (for progress bars).
 
@@ -203,12 +234,13 @@ def synthesize_cohort(
         raise EmkitError(f"patients and days must be >= 1 (got {patients}, {days})")
     if not 0.0 <= signal <= 1.0:
         raise EmkitError(f"signal must be between 0 and 1 (got {signal})")
+    _check_vocabulary(vocabulary)
     out = Path(out_dir)
     frames = []
     stale = _synthetic_patient_ids(out) if overwrite else set()
     for index, patient_id in enumerate(_patient_ids(patients)):
         stale.discard(patient_id)
-        simulated = simulate_patient(patient_id, index, days, seed, signal)
+        simulated = simulate_patient(patient_id, index, days, seed, signal, vocabulary)
         written = write_patient(
             out / patient_id,
             simulated.metadata,
@@ -247,6 +279,8 @@ def synthesize_cohort(
         "exports": exports,
         "start": START_DATE.isoformat(),
     }
+    if vocabulary != "default":  # default cohorts keep their synth.json byte for byte
+        settings["vocabulary"] = vocabulary
     atomic_write_text(out / "synth.json", json.dumps(settings, indent=2) + "\n")
     return out
 

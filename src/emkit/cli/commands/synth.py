@@ -27,13 +27,22 @@ def synth(
     exports: bool = typer.Option(
         False, "--exports", help="Also write WhatsApp and Telegram exports."
     ),
+    vocabulary: str = typer.Option(
+        "default",
+        "--vocabulary",
+        help="How patients write: default, or alt (words and style disjoint from the lexicons).",
+    ),
     force: bool = typer.Option(False, "--force", help="Replace existing patient directories."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Write a synthetic cohort: messages, events, metadata and latent.parquet."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from emkit.synth import DEFAULT_SIGNAL, oracle_auroc, synthesize_cohort
+    from emkit.errors import EmkitError
+    from emkit.synth import DEFAULT_SIGNAL, VOCABULARIES, oracle_auroc, synthesize_cohort
+
+    if vocabulary not in VOCABULARIES:
+        raise EmkitError(f"--vocabulary must be one of {list(VOCABULARIES)}, not {vocabulary!r}")
 
     strength = DEFAULT_SIGNAL if signal is None else signal
     with Progress(
@@ -53,6 +62,7 @@ def synth(
             seed=seed,
             signal=strength,
             exports=exports,
+            vocabulary=vocabulary,
             overwrite=force,
             progress=lambda _p: progress.advance(task),
         )
@@ -67,6 +77,7 @@ def synth(
         "seed": seed,
         "signal": strength,
         "exports": exports,
+        "vocabulary": vocabulary,
         "oracle_auroc_14d": auroc,
     }
     if as_json:
