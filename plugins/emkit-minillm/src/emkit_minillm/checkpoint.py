@@ -181,6 +181,7 @@ def infer_config(
     *,
     n_head: int | None = None,
     rope_base: float | None = None,
+    config_label: str = "config",
 ) -> tuple[ModelConfig, dict[str, str]]:
     """The :class:`ModelConfig` of a TinyGPTv2 state dict, and where each size came from.
 
@@ -191,6 +192,7 @@ def infer_config(
     contradicts them is an error. From ``config`` (or, failing that, the ``n_head`` /
     ``rope_base`` arguments, then the TinyGPTv2 defaults): ``n_head`` (6), ``rope_base``
     (10000), the RoPE ``block_size`` (256) and the dropout rates, which no tensor records.
+    ``config_label`` names the config in error messages.
     """
     from emkit_minillm.model import ModelConfig
 
@@ -228,7 +230,8 @@ def infer_config(
     for key, value in found.items():
         if key in checked and key in config and config[key] != value:
             raise CheckpointError(
-                f"{source}: config {key}={config[key]!r} but the tensors give {value!r}"
+                f"{source}: {config_label} says {key}={config[key]!r} but the tensors give "
+                f"{value!r}"
             )
     sources = dict.fromkeys(found, "tensors")
     values = {**config, **found}
@@ -267,6 +270,7 @@ def _build(
     source: Path,
     n_head: int | None,
     rope_base: float | None,
+    config_label: str = "config",
 ) -> tuple[TinyGPT, dict[str, Any]]:
     from emkit_minillm.model import TinyGPT, convert_legacy_state_dict
 
@@ -279,7 +283,9 @@ def _build(
     if any(_LEGACY_KEY.match(k) for k in state):
         state = convert_legacy_state_dict(state)
         info["converted_from"] = "emkit-minillm 0.1 layout"
-    model_config, sources = infer_config(state, config, source, n_head=n_head, rope_base=rope_base)
+    model_config, sources = infer_config(
+        state, config, source, n_head=n_head, rope_base=rope_base, config_label=config_label
+    )
     model = TinyGPT(model_config)
     if model_config.tie_weights and "head.weight" not in state:
         state = {**state, "head.weight": state["token_emb.weight"]}
@@ -324,7 +330,8 @@ def _load_native(
         state = load_file(str(weights_file), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{weights_file}: corrupted safetensors file ({exc})") from None
-    model, info = _build(state, model_config, weights_file, n_head, rope_base)
+    label = f"model_config of {config_file}"
+    model, info = _build(state, model_config, weights_file, n_head, rope_base, label)
     metadata = {k: v for k, v in config.items() if k not in ("format", "model_config")}
     return model, {**metadata, **info}
 

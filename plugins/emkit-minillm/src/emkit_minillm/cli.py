@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def minillm_app() -> typer.Typer:
@@ -35,13 +45,21 @@ def minillm_app() -> typer.Typer:
         ] = 0.1,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
         threads: Annotated[int | None, typer.Option(min=1, help="CPU threads.")] = None,
+        until: Annotated[
+            str | None,
+            typer.Option(
+                help="Train only on messages of days up to this date (YYYY-MM-DD, inclusive): "
+                "the end of the training window when the model's features feed an evaluation."
+            ),
+        ] = None,
     ) -> None:
         """Train a tokenizer and a TinyGPT on CORPUS (or fine-tune --init) into --out."""
         from rich.console import Console
 
         from emkit_minillm.training import read_corpus, train_model
 
-        texts = read_corpus(corpus)
+        last_day = _parse_date(until)
+        texts = read_corpus(corpus, until=last_day)
         result = train_model(
             texts,
             out,
@@ -55,11 +73,26 @@ def minillm_app() -> typer.Typer:
             val_fraction=val_fraction,
             seed=seed,
             threads=threads,
+            until=last_day,
         )
         Console().print(
             f"saved {result.out_dir} — {result.n_messages} messages, {result.n_tokens} tokens, "
             f"train loss {result.train_loss:.3f}, validation perplexity "
             f"{result.val_perplexity:.2f}"
         )
+
+    @app.command("export")
+    def export(
+        checkpoint: Annotated[Path, typer.Argument(help="Checkpoint folder or .pt file.")],
+        out: Annotated[Path, typer.Argument(help=".pt file to write, e.g. ckpt_best.pt.")],
+    ) -> None:
+        """Write CHECKPOINT as a .pt the user's MiniLLM code loads (TinyGPTv2 state dict)."""
+        from rich.console import Console
+
+        from emkit_minillm.checkpoint import load_checkpoint, save_seed_checkpoint
+
+        loaded = load_checkpoint(checkpoint)
+        save_seed_checkpoint(loaded.model, out)
+        Console().print(f"saved {out} — TinyGPTv2({loaded.model.config.tinygptv2_kwargs()})")
 
     return app

@@ -23,14 +23,16 @@ __all__ = ["MiniLLMExtractor"]
 _CACHE: dict[tuple[str, str, float], LoadedModel] = {}
 
 
-def _cache_key(checkpoint: Path, tokenizer: Path | None) -> tuple[str, str, float]:
+def _cache_key(
+    checkpoint: Path, tokenizer: Path | None, n_head: int | None
+) -> tuple[str, str, float]:
     paths = [Path(checkpoint)]
     if Path(checkpoint).is_dir():
         paths = list(Path(checkpoint).iterdir())
     if tokenizer is not None:
         paths.append(Path(tokenizer))
     stamp = max((p.stat().st_mtime_ns for p in paths if p.exists()), default=0)
-    return (str(Path(checkpoint).resolve()), str(tokenizer), float(stamp))
+    return (str(Path(checkpoint).resolve()), f"{tokenizer}|{n_head}", float(stamp))
 
 
 class MiniLLMExtractor(emkit.FeatureExtractor):
@@ -49,9 +51,19 @@ class MiniLLMExtractor(emkit.FeatureExtractor):
     class Options(emkit.FeatureExtractor.Options):
         """Options of the MiniLLM extractor."""
 
-        checkpoint: Path = Field(description="Checkpoint folder, or a seed-format .pt file.")
+        checkpoint: Path = Field(
+            description="Checkpoint folder, or a .pt of the user's MiniLLM (ckpt_best.pt)."
+        )
         tokenizer: Path | None = Field(
-            default=None, description="tokenizer.json (default: the checkpoint's)."
+            default=None,
+            description="tokenizer.json (default: the checkpoint folder's; for a .pt, the "
+            "nearest tokenizer.json beside it or up to three folders above).",
+        )
+        n_head: int | None = Field(
+            default=None,
+            ge=1,
+            description="Attention heads of a .pt whose config does not record n_head "
+            "(default 6, TinyGPTv2's).",
         )
         batch_size: int = Field(default=64, ge=1, description="Messages per forward pass.")
         max_batch_tokens: int = Field(
@@ -73,9 +85,12 @@ class MiniLLMExtractor(emkit.FeatureExtractor):
         if self._loaded is None:
             from emkit_minillm.checkpoint import load_checkpoint
 
-            key = _cache_key(self.options.checkpoint, self.options.tokenizer)
+            options = self.options
+            key = _cache_key(options.checkpoint, options.tokenizer, options.n_head)
             if key not in _CACHE:
-                _CACHE[key] = load_checkpoint(self.options.checkpoint, self.options.tokenizer)
+                _CACHE[key] = load_checkpoint(
+                    options.checkpoint, options.tokenizer, n_head=options.n_head
+                )
             self._loaded = _CACHE[key]
         return self._loaded
 

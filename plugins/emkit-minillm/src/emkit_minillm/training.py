@@ -8,6 +8,7 @@ next-token loss over consecutive validation windows.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 from collections.abc import Sequence
@@ -33,14 +34,28 @@ class TrainResult:
     n_tokens: int
 
 
-def read_corpus(path: Path) -> list[str]:
+def read_corpus(path: Path, until: dt.date | None = None) -> list[str]:
     """Messages of a corpus.
 
     The corpus is a text file (one message per line), an emkit cohort folder, or a folder of
     ``*.txt`` files (one message per line each).
+
+    Args:
+        path: The corpus.
+        until: Keep only messages of days up to this date (inclusive), so that a model whose
+            features feed an evaluation is fitted on training-window text only. It needs dated
+            messages: a cohort folder, or ``.txt`` files named ``YYYY-MM-DD.txt``.
+
+    Raises:
+        MiniLLMError: missing or unreadable corpus, or ``until`` on undated text.
     """
     path = Path(path)
     if path.is_file():
+        if until is not None:
+            raise MiniLLMError(
+                f"{path}: --until needs dated messages (a cohort folder or files named "
+                "YYYY-MM-DD.txt); a single text file has no dates"
+            )
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except UnicodeDecodeError as exc:
@@ -52,13 +67,28 @@ def read_corpus(path: Path) -> list[str]:
         from emkit import read_cohort
 
         return [
-            m.text for patient in read_cohort(path) for day in patient.days() for m in day.messages
+            m.text
+            for patient in read_cohort(path)
+            for day in patient.days(end=until)
+            for m in day.messages
         ]
     texts: list[str] = []
     for file in sorted(path.rglob("*.txt")):
+        if until is not None:
+            try:
+                day = dt.date.fromisoformat(file.stem)
+            except ValueError:
+                raise MiniLLMError(
+                    f"{file}: --until needs dated files (YYYY-MM-DD.txt) or a cohort folder"
+                ) from None
+            if day > until:
+                continue
         texts.extend(line for line in file.read_text(encoding="utf-8").splitlines() if line.strip())
     if not texts:
-        raise MiniLLMError(f"{path}: no messages found (expected .txt files or a cohort)")
+        until_note = f" up to {until.isoformat()}" if until else ""
+        raise MiniLLMError(
+            f"{path}: no messages found{until_note} (expected .txt files or a cohort)"
+        )
     return texts
 
 
@@ -77,6 +107,7 @@ def train_model(
     seed: int = 0,
     threads: int | None = None,
     progress: bool = True,
+    until: dt.date | None = None,
 ) -> TrainResult:
     """Train a TinyGPT (or fine-tune the checkpoint ``init``) and save it to ``out_dir``.
 
@@ -94,6 +125,8 @@ def train_model(
         seed: Random seed (split, initialisation, sampling).
         threads: torch CPU threads (default: torch's).
         progress: Show a rich progress bar.
+        until: The last corpus day the texts come from (see :func:`read_corpus`); recorded in
+            the checkpoint's ``training`` metadata.
     """
     import dataclasses
 
@@ -200,6 +233,7 @@ def train_model(
             "val_loss": val_loss,
             "val_perplexity": math.exp(val_loss),
             "init": str(init) if init else None,
+            "until": until.isoformat() if until else None,
         }
     }
     save_checkpoint(model, tokenizer, Path(out_dir), metadata)
