@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emkit.forecasters import GBMForecaster, LogisticForecaster, PrevalenceForecaster
+from emkit.forecasters import (
+    GBMForecaster,
+    LogisticForecaster,
+    PrevalenceForecaster,
+    TfidfForecaster,
+)
 from emkit.interfaces import Forecaster
 from emkit.plugins import hookimpl
 
 
 @hookimpl
 def emkit_register_forecasters(register: Callable[[type[Forecaster]], None]) -> None:
-    """Register the baselines: ``prevalence``, ``logistic`` and ``gbm``."""
+    """Register the baselines: ``prevalence``, ``logistic``, ``gbm`` and ``tfidf``."""
     register(PrevalenceForecaster)
     register(LogisticForecaster)
     register(GBMForecaster)
+    register(TfidfForecaster)

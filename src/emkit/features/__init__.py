@@ -26,20 +26,27 @@ from emkit.features.schema import (
 )
 from emkit.features.temporal import (
     add_temporal_features,
+    baseline_column,
+    baseline_deviations,
     coherence_drop,
     embedding_drift,
     perplexity_trend,
     rolling_zscores,
 )
+from emkit.features.text import TEXT_COLUMN, TextExtractor
 
 __all__ = [
     "SCHEMA_ATTR",
+    "TEXT_COLUMN",
     "ColumnRole",
     "EmbeddingPCA",
     "FeatureColumn",
     "FeatureSchema",
     "MessageFeatures",
+    "TextExtractor",
     "add_temporal_features",
+    "baseline_column",
+    "baseline_deviations",
     "coherence_drop",
     "day_frame",
     "embedding_columns",

@@ -20,6 +20,8 @@ Where roles come from, first match wins:
    ``<block>_perplexity``                        ``perplexity``         block
    ``<block>_perplexity_trend_<n>d``             ``perplexity_trend``   block
    ``<block>_emb_drift_<n>d``                    ``embedding_drift``    block
+   ``<col>_base<n>d``                            ``baseline``           —
+   ``text``                                      ``text``               —
    anything else                                 ``scalar``             —
    ============================================  =====================  ========
 
@@ -75,11 +77,20 @@ class ColumnRole(StrEnum):
     EMBEDDING_DRIFT = "embedding_drift"
     #: A lexical or sentiment rate (the ablation's first experiment).
     LEXICAL = "lexical"
+    #: A feature's deviation from the patient's own trailing baseline (``<col>_base<n>d``,
+    #: :func:`~emkit.baseline_deviations`): z-scored against days before *t* only.
+    BASELINE = "baseline"
+    #: The text of the day (a string column, :class:`~emkit.TextExtractor`): read by text
+    #: forecasters (``tfidf``), never by numeric ones, never reduced or z-scored. The SQLite
+    #: store does not keep text: it refuses a frame holding a text column.
+    TEXT = "text"
     #: Any other numeric feature.
     SCALAR = "scalar"
 
 
 _RULES: tuple[tuple[re.Pattern[str], ColumnRole], ...] = (
+    (re.compile(r"^.+_base\d+d$"), ColumnRole.BASELINE),
+    (re.compile(r"^text$"), ColumnRole.TEXT),
     (re.compile(r"^(?:lex|sent)_"), ColumnRole.LEXICAL),
     (re.compile(rf"^{_BLOCK}_emb_\d+$"), ColumnRole.EMBEDDING),
     (re.compile(rf"^{_BLOCK}_pca_\d+$"), ColumnRole.EMBEDDING_PCA),

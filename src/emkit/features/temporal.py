@@ -17,6 +17,8 @@ from emkit.features.schema import embedding_columns
 
 __all__ = [
     "add_temporal_features",
+    "baseline_column",
+    "baseline_deviations",
     "coherence_drop",
     "embedding_drift",
     "perplexity_trend",
@@ -166,13 +168,21 @@ def rolling_zscores(
     *,
     window: int = 28,
     min_periods: int = 3,
+    include_today: bool = True,
+    suffix: str = "_z",
 ) -> pd.DataFrame:
     """Per-patient z-score of each column against its own last ``window`` days (``<col>_z``).
 
     ``z_t = (x_t - mean) / std`` over days ``t - window + 1 … t`` (non-NaN values; sample
     standard deviation). NaN with fewer than ``min_periods`` values or a zero deviation.
+
+    With ``include_today=False`` the reference is days ``t - window … t - 1``: a baseline that
+    day *t* itself does not move (:func:`baseline_deviations`). Output columns are named
+    ``<col><suffix>``.
     """
     columns = list(frame.columns if columns is None else columns)
+    # Window [t - window + 1, t] (today included) or [t - window, t - 1] (strict baseline).
+    first, last = (window - 1, 0) if include_today else (window, 1)
     out = {}
     for column in columns:
         values = frame[column].to_numpy(dtype=np.float64)
@@ -181,17 +191,77 @@ def rolling_zscores(
             vals = vals[:, 0]
             res = np.full(len(days), np.nan)
             for i in range(len(days)):
-                lo = np.searchsorted(days, days[i] - window + 1, side="left")
-                span = vals[lo : i + 1]
+                if np.isnan(vals[i]):
+                    continue
+                lo = np.searchsorted(days, days[i] - first, side="left")
+                hi = np.searchsorted(days, days[i] - last, side="right")
+                span = vals[lo:hi]
                 span = span[~np.isnan(span)]
-                if len(span) >= max(min_periods, 2) and not np.isnan(vals[i]):
+                if len(span) >= max(min_periods, 2):
                     std = float(span.std(ddof=1))
                     if std > 0:
                         res[i] = (vals[i] - float(span.mean())) / std
             return res
 
-        out[f"{column}_z"] = _per_patient(frame, compute, values[:, None])
+        out[f"{column}{suffix}"] = _per_patient(frame, compute, values[:, None])
     return pd.DataFrame(out, index=frame.index)
+
+
+def baseline_column(column: str, days: int) -> str:
+    """Name of ``column``'s deviation from its ``days``-day personal baseline: ``x_base60d``."""
+    return f"{column}_base{int(days)}d"
+
+
+def baseline_deviations(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    days: int = 60,
+    min_periods: int = 7,
+) -> pd.DataFrame:
+    """Each feature's deviation from the patient's own trailing baseline, z-scored.
+
+    For day *t*, ``(x_t - mean) / std`` with the mean and sample deviation of the patient's
+    non-NaN values on days ``t - days … t - 1``: strictly causal (day *t* and later days never
+    enter its baseline) and personal (one patient's habits, such as writing many messages,
+    are their own zero). NaN with fewer than ``min_periods`` baseline values, a zero deviation
+    or a NaN value on day *t*. This is :func:`rolling_zscores` with ``include_today=False``.
+
+    Args:
+        frame: Per-day features indexed by ``(patient_id, date)``.
+        columns: Columns to compare with their baseline (default: every numeric column that
+            is not itself a baseline deviation).
+        days: Length of the baseline, in calendar days.
+        min_periods: Baseline days with a value needed for a deviation.
+
+    Returns:
+        One ``<col>_base<days>d`` column per input column (role ``baseline``), rows as
+        ``frame``, carrying its schema.
+    """
+    from emkit.features.schema import ColumnRole, FeatureColumn, FeatureSchema
+
+    if days < 2:
+        raise ValueError(f"a baseline needs at least 2 days (got {days})")
+    if columns is None:
+        roles = FeatureSchema.of(frame)
+        numeric = frame.select_dtypes(include="number").columns
+        columns = [
+            str(c)
+            for c in numeric
+            if roles.role(str(c)) not in (ColumnRole.BASELINE, ColumnRole.TEXT)
+        ]
+    out = rolling_zscores(
+        frame,
+        columns,
+        window=int(days),
+        min_periods=min_periods,
+        include_today=False,
+        suffix=f"_base{int(days)}d",
+    )
+    schema = FeatureSchema(
+        columns=tuple(FeatureColumn(name=str(c), role=ColumnRole.BASELINE) for c in out.columns)
+    )
+    return schema.attach(out)
 
 
 def add_temporal_features(

@@ -2,6 +2,8 @@
 
 * :mod:`~emkit.forecasters.prevalence`: ``prevalence``, the per-patient base rate;
 * :mod:`~emkit.forecasters.sklearn`: ``logistic`` and ``gbm`` (scikit-learn);
+* :mod:`~emkit.forecasters.tfidf`: ``tfidf``, TF-IDF n-grams of the last days' text (the
+  reference text forecaster);
 * :mod:`~emkit.forecasters.model_folder`: a fitted forecaster saved beside its manifest
   (``emkit train`` / ``emkit predict``), and each patient's latest risk.
 
@@ -20,6 +22,7 @@ from emkit.forecasters.model_folder import (
 )
 from emkit.forecasters.prevalence import PrevalenceForecaster
 from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster, rolling_design
+from emkit.forecasters.tfidf import TfidfForecaster, text_documents
 
 __all__ = [
     "MANIFEST",
@@ -27,9 +30,11 @@ __all__ = [
     "GBMForecaster",
     "LogisticForecaster",
     "PrevalenceForecaster",
+    "TfidfForecaster",
     "TrainedModel",
     "latest_risk",
     "load_model",
     "rolling_design",
     "save_model",
+    "text_documents",
 ]

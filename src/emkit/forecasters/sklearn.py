@@ -18,6 +18,7 @@ from pydantic import Field, PositiveInt
 from _sdk import atomic_write_bytes
 from emkit.columns import label_series, proba_column
 from emkit.errors import EmkitError
+from emkit.features.schema import ColumnRole, FeatureSchema
 from emkit.interfaces import Forecaster
 
 __all__ = [
@@ -81,6 +82,11 @@ class _SklearnForecaster(Forecaster):
             description="Trailing windows (days) whose per-patient means are added as features.",
         )
         random_state: int = Field(default=0, description="Seed of any randomness in fitting.")
+        roles: list[ColumnRole] | None = Field(
+            default=None,
+            description="Use only the columns with these roles (default: every numeric column; "
+            "text columns are never used).",
+        )
         threads: int = Field(
             default=1,
             ge=1,
@@ -117,6 +123,28 @@ class _SklearnForecaster(Forecaster):
         design = rolling_design(features[self.feature_columns_], self.options.rolling_windows)
         return design[self.design_columns_]
 
+    def input_columns(self, features: pd.DataFrame) -> list[str]:
+        """The columns of ``features`` this model reads: numeric, not ``text``, of ``roles``.
+
+        Roles come from the frame's schema (:meth:`FeatureSchema.of
+        <emkit.FeatureSchema.of>`).
+        """
+        schema = FeatureSchema.of(features)
+        wanted = set(self.options.roles) if self.options.roles is not None else None
+        columns = [
+            str(c)
+            for c in features.select_dtypes(include="number").columns
+            if schema.role(str(c)) is not ColumnRole.TEXT
+            and (wanted is None or schema.role(str(c)) in wanted)
+        ]
+        if not columns:
+            raise ValueError(
+                f"forecaster {self.name!r}: no numeric feature columns"
+                + (f" with roles {sorted(r.value for r in wanted)}" if wanted else "")
+                + f" (columns: {list(features.columns)[:20]})"
+            )
+        return columns
+
     @property
     def lookback(self) -> int:
         """The longest trailing window minus today (the design uses nothing older)."""
@@ -133,7 +161,7 @@ class _SklearnForecaster(Forecaster):
         self.horizons_ = sorted(set(int(h) for h in horizons))
         if not self.horizons_:
             raise ValueError("at least one horizon is required")
-        self.feature_columns_ = [str(c) for c in features.select_dtypes(include="number").columns]
+        self.feature_columns_ = self.input_columns(features)
         design = rolling_design(features[self.feature_columns_], self.options.rolling_windows)
         self.design_columns_ = [str(c) for c in design.columns]
         aligned = labels.reindex(features.index)

@@ -380,7 +380,7 @@ def _message(rng: np.random.Generator, style: AltStyle, intensity: float) -> str
     if len(words) > 3 and rng.random() < 0.3 * intensity:
         # cut off mid-word, the way a message sent too early looks
         last = int(rng.integers(2, len(words)))
-        words = words[:last] + [words[last][: max(1, len(words[last]) // 2)] + "-"]
+        words = [*words[:last], words[last][: max(1, len(words[last]) // 2)] + "-"]
     words = [w.upper() if w.isalpha() and rng.random() < style.shout else w for w in words]
     text = " ".join(words)
     if negative and rng.random() < 0.25 + 0.25 * intensity:

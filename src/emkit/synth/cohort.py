@@ -15,8 +15,8 @@ from _sdk import atomic_write_text
 from emkit.dataset import ClinicalEvent, PatientMetadata, write_patient
 from emkit.errors import EmkitError
 from emkit.models import DayMessage
-from emkit.synth.exports import write_exports
 from emkit.synth.alt_language import AltStyle, alt_day_messages, random_alt_style
+from emkit.synth.exports import write_exports
 from emkit.synth.language import PatientStyle, day_messages, random_style
 
 #: How strongly language follows the hidden signal (0: not at all, 1: fully).
