@@ -17,7 +17,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from emkit_minillm import CheckpointError, MiniLLMExtractor  # noqa: E402
-from emkit_minillm.checkpoint import load_checkpoint, save_seed_checkpoint  # noqa: E402
+from emkit_minillm.checkpoint import load_checkpoint  # noqa: E402
 from torch import nn  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -223,8 +223,14 @@ def test_user_checkpoint_matches_the_reference(user_run, texts, tokenizer, tmp_p
 
 
 def test_emkit_checkpoints_load_in_the_users_code(checkpoint, tmp_path):
+    from typer.testing import CliRunner
+
+    from emkit.cli import app
+
     loaded = load_checkpoint(checkpoint)
-    out = save_seed_checkpoint(loaded.model, tmp_path / "ckpt_best.pt")
+    out = tmp_path / "ckpt_best.pt"
+    result = CliRunner().invoke(app, ["minillm", "export", str(checkpoint), str(out)])
+    assert result.exit_code == 0, result.output
     saved = torch.load(out, weights_only=True)
     ref = RefTinyGPTv2(**saved["config"]).eval()
     ref.load_state_dict(saved["model_state_dict"], strict=True)
@@ -233,6 +239,21 @@ def test_emkit_checkpoints_load_in_the_users_code(checkpoint, tmp_path):
         np.testing.assert_allclose(
             ref.hidden(x).numpy(), loaded.model.hidden_states(x).numpy(), atol=1e-6
         )
+
+
+def test_activation_checkpointing_gives_the_same_gradients():
+    from emkit_minillm.model import TinyGPT
+
+    x = torch.randint(0, 50, (2, 12))
+    grads = []
+    for use_checkpoint in (False, True):
+        torch.manual_seed(0)
+        model = TinyGPT(50, block_size=16, n_embd=16, n_layer=2, n_head=2, drop=0.0,
+                        use_checkpoint=use_checkpoint)  # fmt: skip
+        _, loss = model(x, x)
+        loss.backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    torch.testing.assert_close(grads[0], grads[1])
 
 
 def test_n_head_from_the_option_when_the_config_lacks_it(tokenizer, tmp_path):
