@@ -169,3 +169,117 @@ def test_overwrite_with_fewer_patients_removes_the_old_extra_ones(tmp_path):
     assert [p.patient_id for p in read_cohort(out)] == ["p001", "p002"]
     assert set(pd.read_parquet(out / "latent.parquet")["patient_id"]) == {"p001", "p002"}
     assert (out / "notes").is_dir()
+
+
+# -- the alt vocabulary ---------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+
+from emkit.features.lexical import _WORD  # noqa: E402
+from emkit.features.lexical._lexicons import emoji_polarities, fold, load_lexicon  # noqa: E402
+from emkit.synth import VOCABULARIES, simulate_patient  # noqa: E402
+from emkit.synth import alt_language, language  # noqa: E402
+
+
+def _digest(folder):
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".parquet")
+    h = hashlib.sha256()
+    for path in files:
+        h.update(str(path.relative_to(folder)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_default_vocabulary_is_byte_identical(tmp_path):
+    plain = synthesize_cohort(tmp_path / "plain", patients=3, days=120, seed=3, exports=True)
+    named = synthesize_cohort(
+        tmp_path / "named", patients=3, days=120, seed=3, exports=True, vocabulary="default"
+    )
+    assert _digest(plain) == _digest(named)
+    # the cohort written before vocabularies existed (messages, events, metadata, exports)
+    assert _digest(plain) == "d4a41957b9578174d3bfb5a145f4f692b53ebedd18f2d83d40083571c6184dc2"
+
+
+def test_alt_vocabulary_keeps_latent_and_events_changes_words(tmp_path):
+    default = simulate_patient("p001", 0, 300, seed=5)
+    alt = simulate_patient("p001", 0, 300, seed=5, vocabulary="alt")
+    assert np.array_equal(default.latent, alt.latent)
+    assert default.phase == alt.phase
+    relapses = [(e.date, e.severity) for e in default.events if e.event_type == "relapse"]
+    assert relapses == [(e.date, e.severity) for e in alt.events if e.event_type == "relapse"]
+    assert isinstance(alt.style, alt_language.AltStyle)
+    assert default.days != alt.days
+    with pytest.raises(emkit.EmkitError, match="vocabulary"):
+        simulate_patient("p001", 0, 10, seed=5, vocabulary="klingon")
+    assert VOCABULARIES == ("default", "alt")
+
+
+def test_alt_cohort_synth_json_names_its_vocabulary(tmp_path):
+    out = synthesize_cohort(tmp_path / "c", patients=2, days=60, seed=1, vocabulary="alt")
+    assert '"vocabulary": "alt"' in (out / "synth.json").read_text()
+
+
+def _lexicon_hit(word):
+    lexicon = load_lexicon("es")
+    terms = [lexicon.first_person, lexicon.negations, *lexicon.symptoms.values()]
+    folded = fold(word)
+    return any(folded in t for t in terms) or lexicon.sentiment.get(folded) is not None
+
+
+def test_alt_phrases_share_no_word_with_the_lexicons():
+    checked = 0
+    for bank, phrases in alt_language.ALT_SIGNAL_BANKS.items():
+        for phrase in phrases:
+            for word in _WORD.findall(phrase):
+                assert not _lexicon_hit(word), (bank, phrase, word)
+                checked += 1
+    assert checked > 300
+    # the checker does find lexicon words (it is not vacuous)
+    assert _lexicon_hit("Cansadísima") and _lexicon_hit("hormigueo") and _lexicon_hit("no")
+    emoticons = alt_language._HAPPY + alt_language._SAD
+    assert not set(emoticons) & set(emoji_polarities())
+
+
+def test_alt_messages_use_no_lexicon_symptom_or_sentiment_word():
+    patient = simulate_patient("p001", 0, 200, seed=2, vocabulary="alt")
+    words = [w for msgs in patient.days.values() for m in msgs for w in _WORD.findall(m.text)]
+    lexicon = load_lexicon("es")
+    symptom_or_mood = [
+        w
+        for w in words
+        if any(fold(w) in t for t in lexicon.symptoms.values())
+        or lexicon.sentiment.get(fold(w)) is not None
+    ]
+    # only words from the everyday (neutral) phrases, never from the signal banks
+    neutral = {fold(w) for p in alt_language._NEUTRAL for w in _WORD.findall(p)}
+    assert {fold(w) for w in symptom_or_mood} <= neutral, set(symptom_or_mood)
+
+
+def test_alt_style_habits_are_disjoint_from_the_default():
+    rng = np.random.default_rng(0)
+    default = [language.random_style(rng) for _ in range(300)]
+    alt = [alt_language.random_alt_style(rng) for _ in range(300)]
+    # rhythm: many more, shorter messages a day
+    assert min(s.rate for s in alt) > max(s.rate for s in default)
+    assert max(s.verbosity for s in alt) < min(s.verbosity for s in default)
+    # time of day: later waking, past-midnight sleeping
+    assert min(s.wake for s in alt) > max(s.wake for s in default)
+    assert min(s.sleep for s in alt) > max(s.sleep for s in default)
+    # typos: more of them, and of other kinds; abbreviations and capitalisation of other kinds
+    assert min(s.typo for s in alt) > max(s.typo for s in default)
+    assert not set(alt_language.ALT_ABBREVIATIONS.values()) & set(
+        language._ABBREVIATIONS.values()
+    )
+    default_kinds = {"swap", "drop", "double", "keyboard"}
+    assert not set(alt_language.ALT_TYPO_KINDS) & default_kinds
+    for word in ("queso", "vivo", "hablo", "llave", "casa"):
+        for kind in alt_language.ALT_TYPO_KINDS.values():
+            typo = kind(word, np.random.default_rng(1))
+            assert typo == word or len(typo) != len(word) or sorted(typo) != sorted(word)
+    assert "lowercase" not in alt_language.ALT_CAPITALISATION
+    # messages are never capitalised sentence-style
+    patient = simulate_patient("p002", 1, 120, seed=0, vocabulary="alt")
+    texts = [m.text for msgs in patient.days.values() for m in msgs]
+    assert not any(t[:1].isupper() and t[1:2].islower() for t in texts)
+    hours = [m.time.hour for msgs in patient.days.values() for m in msgs]
+    assert min(hours) < 3 or max(hours) >= 22
