@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 
@@ -11,7 +12,17 @@ import pytest
 
 import emkit
 from emkit.dataset import read_cohort
-from emkit.synth import PHASES, oracle_auroc, synthesize_cohort
+from emkit.features.lexical import _WORD
+from emkit.features.lexical._lexicons import emoji_polarities, fold, load_lexicon
+from emkit.synth import (
+    PHASES,
+    VOCABULARIES,
+    alt_language,
+    language,
+    oracle_auroc,
+    simulate_patient,
+    synthesize_cohort,
+)
 
 
 @pytest.fixture(scope="module")
@@ -173,13 +184,6 @@ def test_overwrite_with_fewer_patients_removes_the_old_extra_ones(tmp_path):
 
 # -- the alt vocabulary ---------------------------------------------------------------------
 
-import hashlib  # noqa: E402
-
-from emkit.features.lexical import _WORD  # noqa: E402
-from emkit.features.lexical._lexicons import emoji_polarities, fold, load_lexicon  # noqa: E402
-from emkit.synth import VOCABULARIES, simulate_patient  # noqa: E402
-from emkit.synth import alt_language, language  # noqa: E402
-
 
 def _digest(folder):
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".parquet")
@@ -235,7 +239,9 @@ def test_alt_phrases_share_no_word_with_the_lexicons():
                 checked += 1
     assert checked > 300
     # the checker does find lexicon words (it is not vacuous)
-    assert _lexicon_hit("Cansadísima") and _lexicon_hit("hormigueo") and _lexicon_hit("no")
+    assert _lexicon_hit("Cansadísima")
+    assert _lexicon_hit("hormigueo")
+    assert _lexicon_hit("no")
     emoticons = alt_language._HAPPY + alt_language._SAD
     assert not set(emoticons) & set(emoji_polarities())
 
@@ -267,9 +273,7 @@ def test_alt_style_habits_are_disjoint_from_the_default():
     assert min(s.sleep for s in alt) > max(s.sleep for s in default)
     # typos: more of them, and of other kinds; abbreviations and capitalisation of other kinds
     assert min(s.typo for s in alt) > max(s.typo for s in default)
-    assert not set(alt_language.ALT_ABBREVIATIONS.values()) & set(
-        language._ABBREVIATIONS.values()
-    )
+    assert not set(alt_language.ALT_ABBREVIATIONS.values()) & set(language._ABBREVIATIONS.values())
     default_kinds = {"swap", "drop", "double", "keyboard"}
     assert not set(alt_language.ALT_TYPO_KINDS) & default_kinds
     for word in ("queso", "vivo", "hablo", "llave", "casa"):

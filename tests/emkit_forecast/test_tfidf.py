@@ -95,9 +95,7 @@ def test_roles_option_selects_columns():
     features, labels = _text_problem()
     features["lex_tokens_base60d"] = features["lex_tokens"].diff()
     lexical = emkit.get_forecaster("logistic", roles=["lexical"]).fit(features, labels, H)
-    both = emkit.get_forecaster("logistic", roles=["lexical", "baseline"]).fit(
-        features, labels, H
-    )
+    both = emkit.get_forecaster("logistic", roles=["lexical", "baseline"]).fit(features, labels, H)
     assert lexical.feature_columns_ == ["lex_tokens"]
     assert both.feature_columns_ == ["lex_tokens", "lex_tokens_base60d"]
     with pytest.raises(ValueError, match="embedding"):
