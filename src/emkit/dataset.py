@@ -29,7 +29,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NaiveDatetime,
+    ValidationError,
+    field_validator,
+)
 
 from _sdk import atomic_write_text
 from emkit.errors import ParseError
@@ -41,6 +48,7 @@ __all__ = [
     "ClinicalEvent",
     "Patient",
     "PatientMetadata",
+    "UtcOffsetSpan",
     "decode_message_line",
     "encode_message_line",
     "read_cohort",
@@ -94,6 +102,27 @@ class ClinicalEvent(BaseModel):
         return value
 
 
+class UtcOffsetSpan(BaseModel):
+    """A stretch of an export during which its local times kept one offset from UTC.
+
+    A daylight-saving change (or a trip) starts a new span. ``start`` and ``end`` are local
+    wall-clock times as stored in ``messages/``; the instant of a stored time ``t`` inside the
+    span is ``t - offset_minutes``.
+
+    Attributes:
+        start: Local time of the first message (of any participant) with this offset.
+        end: Local time of the last message with this offset.
+        offset_minutes: The offset, in minutes east of UTC (Madrid: 60 in winter, 120 in
+            summer).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: NaiveDatetime
+    end: NaiveDatetime
+    offset_minutes: int = Field(ge=-1439, le=1439)
+
+
 class PatientMetadata(BaseModel):
     """Anonymised information about a patient (``metadata.json``).
 
@@ -105,11 +134,16 @@ class PatientMetadata(BaseModel):
         birth_year: Year of birth (a year only, never a date).
         diagnosis_year: Year of the multiple-sclerosis diagnosis.
         ms_type: Course of the disease, e.g. ``"RRMS"``.
-        timezone: IANA zone of the patient's local times (messages are stored in local time).
+        timezone: IANA zone of the patient's local times (messages are stored in local time);
+            ``None`` when they are the chat export's own wall clock (``emkit parse`` without
+            ``--tz``), whose offsets ``utc_offsets`` gives when the export states them.
         language: Main language of the messages (BCP 47, e.g. ``"es"``).
         source: Where the messages come from, e.g. ``"whatsapp"`` or ``"synthetic"``.
         observation_start: First day of observation; defaults to the first day with data.
         observation_end: Last day of observation; defaults to the last day with data.
+        utc_offsets: The UTC offsets of the stored local times, span by span in time order
+            (written by ``emkit parse``; empty when unknown, e.g. a WhatsApp export without
+            ``--tz``, and in files written before the field existed).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -119,11 +153,12 @@ class PatientMetadata(BaseModel):
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     diagnosis_year: int | None = Field(default=None, ge=1900, le=2100)
     ms_type: str | None = None
-    timezone: str = "UTC"
+    timezone: str | None = "UTC"
     language: str = "es"
     source: str | None = None
     observation_start: dt.date | None = None
     observation_end: dt.date | None = None
+    utc_offsets: list[UtcOffsetSpan] = Field(default_factory=list)
 
     @field_validator("patient_id")
     @classmethod
@@ -448,6 +483,8 @@ def _events_csv(events: Iterable[ClinicalEvent]) -> str:
 
 def _metadata_json(metadata: PatientMetadata) -> str:
     data: dict[str, Any] = metadata.model_dump(mode="json")
+    if not data["utc_offsets"]:  # unknown offsets: the file reads as before the field existed
+        del data["utc_offsets"]
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -1,7 +1,9 @@
 """Data models exchanged by emkit's interfaces.
 
 Instants are timezone-aware and normalised to UTC; a *day of messages* is a local calendar date
-with local wall-clock times, because that is how a patient lives their day.
+with local wall-clock times, because that is how a patient lives their day. A chat message keeps
+both: its instant (``sent_at``) and, when the export says, the offset of the sender's wall clock
+(``utc_offset``), so that its local day and time are exact across daylight-saving changes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 #: Index levels of every per-day feature or label frame.
 FEATURE_INDEX: tuple[str, str] = ("patient_id", "date")
+
+_DAY = dt.timedelta(days=1)
 
 
 class MessageKind(StrEnum):
@@ -29,6 +33,11 @@ class ChatMessage(BaseModel):
 
     Attributes:
         sent_at: When it was sent (UTC).
+        utc_offset: Offset from UTC of the wall clock the export shows for this message (the
+            exporting device's clock; one offset per message, so a daylight-saving change
+            inside an export is kept), or of the zone the parser was given. ``None`` when
+            neither says: then ``sent_at`` is the exported wall clock read as UTC (WhatsApp
+            without ``tz``). Between -24 h and +24 h, exclusive.
         sender: Display name as written in the export; ``None`` for system lines.
         text: Message text (empty for media and deleted messages).
         kind: Text, media placeholder, system line or deleted message.
@@ -46,11 +55,31 @@ class ChatMessage(BaseModel):
     line: int | None = None
     edited: bool = False
     forwarded: bool = False
+    utc_offset: dt.timedelta | None = None
 
     @field_validator("sent_at")
     @classmethod
     def _to_utc(cls, value: dt.datetime) -> dt.datetime:
         return value.astimezone(dt.UTC)
+
+    @field_validator("utc_offset")
+    @classmethod
+    def _real_offset(cls, value: dt.timedelta | None) -> dt.timedelta | None:
+        if value is not None and not -_DAY < value < _DAY:
+            raise ValueError(f"a UTC offset lies strictly between -24 h and +24 h (got {value})")
+        return value
+
+    @property
+    def local_sent_at(self) -> dt.datetime:
+        """When it was sent on the sender's wall clock, as an aware datetime.
+
+        ``sent_at`` in the fixed zone ``utc_offset``; ``sent_at`` itself (UTC) when the offset
+        is unknown, which for WhatsApp without ``tz`` is the exported wall clock. Its date and
+        time are the message's local day and time.
+        """
+        if self.utc_offset is None:
+            return self.sent_at
+        return self.sent_at.astimezone(dt.timezone(self.utc_offset))
 
 
 class SkippedLine(BaseModel):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from emkit.dataset import PatientMetadata, read_events, write_patient
+from emkit.dataset import PatientMetadata, UtcOffsetSpan, read_events, write_patient
 from emkit.errors import EmkitError, ParseError
-from emkit.models import ChatExport, DayMessage, MessageKind
+from emkit.models import ChatExport, ChatMessage, DayMessage, MessageKind
 
 __all__ = [
     "ParseSummary",
@@ -132,6 +132,51 @@ class ParseSummary(BaseModel):
     skipped: list[dict[str, int | str]] = Field(default_factory=list)
 
 
+def _offset_spans(messages: Iterable[ChatMessage], tz: str | None = None) -> list[UtcOffsetSpan]:
+    """The UTC offsets of ``messages``' local times, as spans of one offset, in time order.
+
+    Local times are each message's own wall clock (:attr:`~emkit.ChatMessage.local_sent_at`;
+    messages whose ``utc_offset`` is unknown are left out) or, with ``tz``, the instants in
+    that zone. A new span starts whenever the offset changes (daylight saving).
+
+    Raises:
+        EmkitError: when ``tz`` is not a known IANA zone.
+    """
+    zone = None
+    if tz is not None:
+        try:
+            zone = zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise EmkitError(
+                f"unknown time zone {tz!r} (use an IANA name like Europe/Madrid)"
+            ) from None
+    timeline = []
+    for message in messages:
+        if zone is not None:
+            local = message.sent_at.astimezone(zone)
+        elif message.utc_offset is not None:
+            local = message.local_sent_at
+        else:
+            continue
+        offset = local.utcoffset()
+        if offset is not None:
+            timeline.append((message.sent_at, local.replace(tzinfo=None), offset))
+    timeline.sort(key=lambda item: item[0])
+    spans: list[UtcOffsetSpan] = []
+    start = 0
+    for i in range(1, len(timeline) + 1):
+        if i == len(timeline) or timeline[i][2] != timeline[start][2]:
+            spans.append(
+                UtcOffsetSpan(
+                    start=timeline[start][1],
+                    end=timeline[i - 1][1],
+                    offset_minutes=int(timeline[start][2].total_seconds()) // 60,
+                )
+            )
+            start = i
+    return spans
+
+
 def find_sender(export: ChatExport, sender: str | None) -> str:
     """The sender of ``export`` named ``sender`` (exact, else case- and space-insensitive).
 
@@ -156,22 +201,26 @@ def export_to_patient(
     sender: str | None,
     patient_id: str,
     out: Path | str,
-    tz: str = "UTC",
+    tz: str | None = None,
     overwrite: bool = False,
 ) -> ParseSummary:
     """Write the messages ``sender`` wrote in ``export`` as patient ``patient_id`` in ``out``.
 
-    Only that participant's text messages are kept, placed on local days in ``tz`` and
-    pseudonymised (:class:`Pseudonymiser`). The observation period is the span of the whole
-    export. An ``events.csv`` already in ``out`` is kept, as are the anonymised fields of an
-    existing ``metadata.json``.
+    Only that participant's text messages are kept, placed on local days and pseudonymised
+    (:class:`Pseudonymiser`). Local days and times are each message's own wall clock
+    (:attr:`~emkit.ChatMessage.local_sent_at`: the exporting device's clock for Telegram, the
+    exported one for WhatsApp) or, with ``tz``, its instant converted to that zone. The UTC
+    offsets of the stored times, where known, go to ``metadata.json``
+    (:attr:`~emkit.PatientMetadata.utc_offsets`). The observation period is the span of the
+    whole export. An ``events.csv`` already in ``out`` is kept, as are the anonymised fields of
+    an existing ``metadata.json``.
 
     Args:
         export: A parsed export.
         sender: Display name of the patient in the export.
         patient_id: Pseudonymous id (the directory name).
         out: The patient directory (its name must be ``patient_id``).
-        tz: IANA zone of the patient's local days.
+        tz: IANA zone of the patient's local days; ``None`` for the export's own wall clock.
         overwrite: Replace an existing patient directory.
 
     Returns:
@@ -182,12 +231,14 @@ def export_to_patient(
         EmkitError: when ``out`` exists (without ``overwrite``) or ``tz`` is unknown.
     """
     out = Path(out)
-    try:
-        zone = zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise EmkitError(
-            f"unknown time zone {tz!r} (use an IANA name like Europe/Madrid)"
-        ) from None
+    zone = None
+    if tz is not None:
+        try:
+            zone = zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise EmkitError(
+                f"unknown time zone {tz!r} (use an IANA name like Europe/Madrid)"
+            ) from None
     patient = find_sender(export, sender)
     others = [name for name in export.senders() if name != patient]
     pseudonymise = Pseudonymiser(others, patient)
@@ -196,7 +247,7 @@ def export_to_patient(
     redactions = 0
     all_days: list[dt.date] = []
     for message in export.messages:
-        local = message.sent_at.astimezone(zone)
+        local = message.local_sent_at if zone is None else message.sent_at.astimezone(zone)
         all_days.append(local.date())
         if message.sender is None:
             counts["system"] += 1
@@ -229,6 +280,7 @@ def export_to_patient(
         source=export.format,
         observation_start=min(all_days) if all_days else None,
         observation_end=max(all_days) if all_days else None,
+        utc_offsets=_offset_spans(export.messages, tz),
         **existing,
     )
     events = read_events(out / "events.csv") if (out / "events.csv").exists() else []

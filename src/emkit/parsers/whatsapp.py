@@ -6,15 +6,15 @@ import datetime as dt
 import itertools
 import re
 import zoneinfo
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, cast
 
-from pydantic import AfterValidator, TypeAdapter
+from pydantic import AfterValidator
 
 from emkit.errors import ParseError
 from emkit.interfaces import ChatParser
 from emkit.models import ChatExport, ChatMessage, MessageKind, SkippedLine
+from emkit.parsers._build import FIELDS, paused_gc, trusted_message
 from emkit.parsers._text import decode, read_bytes, read_head
 
 __all__ = ["WhatsAppParser", "validate_timezone"]
@@ -30,7 +30,6 @@ IOS_HEADER = re.compile(rf"^[\u200e\u200f]*\[{_DATE},?{_SP}{_TIME}{_AMPM}?\]{_SP
 
 _ANDROID_LINES = re.compile(ANDROID_HEADER.pattern, re.M)
 _IOS_LINES = re.compile(IOS_HEADER.pattern, re.M)
-_MESSAGES = TypeAdapter(list[ChatMessage])
 _FIELDS = re.compile(r"[./-]")
 _CLOCK_FIELDS = re.compile(r"[:.]")
 _BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -133,12 +132,16 @@ def validate_timezone(value: str) -> str:
 TimeZoneName = Annotated[str, AfterValidator(validate_timezone)]
 
 
-@dataclass
-class _Record:
-    line: int
-    date: str
-    time: str
-    ampm: str | None
+#: A header found in the text: start, end, date, clock, am/pm marker, rest of the line.
+_Head = tuple[int, int, str, str, str | None, str]
+
+
+#: Bare (casefolded, stripped) text of a media placeholder or a deletion notice, and its kind.
+_SPECIAL = {bare: MessageKind.DELETED for bare in DELETED} | {
+    bare: MessageKind.MEDIA for bare in MEDIA_PLACEHOLDERS
+}
+_STRIP = _BIDI + " "
+_TEXT, _MEDIA = MessageKind.TEXT, MessageKind.MEDIA
 
 
 def _classify(text: str) -> tuple[MessageKind, str, bool]:
@@ -149,13 +152,14 @@ def _classify(text: str) -> tuple[MessageKind, str, bool]:
             edited = True
             text = text[: match.start()]
     if len(text) > 80:  # no placeholder or notice is this long
-        return MessageKind.TEXT, text.lstrip(_BIDI), edited
-    bare = text.strip(_BIDI + " ").casefold()
-    if bare in MEDIA_PLACEHOLDERS or (bare.endswith((">", ")")) and ATTACHMENT.match(bare)):
-        return MessageKind.MEDIA, "", edited
-    if bare in DELETED:
-        return MessageKind.DELETED, "", edited
-    return MessageKind.TEXT, text.lstrip(_BIDI), edited
+        return _TEXT, text.lstrip(_BIDI), edited
+    bare = text.strip(_STRIP).casefold()
+    kind = _SPECIAL.get(bare)
+    if kind is not None:
+        return kind, "", edited
+    if bare.endswith((">", ")")) and ATTACHMENT.match(bare):
+        return _MEDIA, "", edited
+    return _TEXT, text.lstrip(_BIDI), edited
 
 
 def _clean_sender(sender: str) -> str:
@@ -188,11 +192,14 @@ class WhatsAppParser(ChatParser):
 
         Attributes:
             dayfirst: ``True`` for dd/mm, ``False`` for mm/dd, ``None`` to detect.
-            tz: IANA zone of the export's wall-clock times (the phone's zone).
+            tz: IANA zone of the export's wall-clock times (the phone's zone), which sets each
+                message's ``utc_offset``. ``None`` (the default): the zone is unknown, the
+                wall clock is kept as written and read as UTC, and ``utc_offset`` is ``None``.
+                WhatsApp exports carry no zone, so the wall clock is kept either way.
         """
 
         dayfirst: bool | None = None
-        tz: TimeZoneName = "UTC"
+        tz: TimeZoneName | None = None
 
     options: Options
 
@@ -216,69 +223,71 @@ class WhatsAppParser(ChatParser):
         """
         path = Path(path)
         text = decode(path, read_bytes(path))
-        records: list[_Record] = []
-        bodies: list[str] = []
+        with paused_gc():
+            return self._parse_text(path, text)
+
+    def _parse_text(self, path: Path, text: str) -> ChatExport:
         skipped: list[SkippedLine] = []
         # Find every header with one C-level scan per platform instead of a Python loop over
         # lines; what lies between two headers continues the earlier message (multiline).
-        matches = list(_ANDROID_LINES.finditer(text))
-        ios = list(_IOS_LINES.finditer(text))
+        # Groups 1-4 of both patterns: date, clock, am/pm marker, rest of the header line.
+        heads = _heads(_ANDROID_LINES, text)
+        ios = _heads(_IOS_LINES, text)
         if ios:
-            matches = sorted(matches + ios, key=lambda m: m.start()) if matches else ios
-        if not matches:
+            heads = sorted(heads + ios) if heads else ios
+        if not heads:
             raise ParseError(
                 path, "not a WhatsApp export: no line starts with a date and a time", line=1
             )
-        lineno = 1 + text.count("\n", 0, matches[0].start())
-        for offset, line in enumerate(text[: matches[0].start()].split("\n")[:-1]):
-            if line.strip():
-                skipped.append(SkippedLine(line=offset + 1, reason="text before the first message"))
-        count_newlines = text.count
-        for i, match in enumerate(matches):
-            if i:
-                lineno += count_newlines("\n", matches[i - 1].start(), match.start())
-            records.append(_Record(lineno, match["date"], match["time"], match["ampm"]))
-            body = match["rest"]
-            if i + 1 < len(matches):
-                following = text[match.end() + 1 : matches[i + 1].start() - 1]
-                if matches[i + 1].start() > match.end() + 1:
-                    body += "\n" + following
-            else:
-                # The file's final newline(s) are not part of the last message.
-                following = text[match.end() + 1 :].rstrip("\n")
-                if following:
-                    body += "\n" + following
-            bodies.append(body)
-        order = self._date_order(path, records)
-        zone = zoneinfo.ZoneInfo(self.options.tz)
-        senders = set()
-        for body in bodies:
-            head, sep, _ = body.partition(": ")
-            if sep and head and "\n" not in head:
-                senders.add(head)
-        senders = {_clean_sender(head) for head in senders}
-        rows = []
+        for index, before in enumerate(text[: heads[0][0]].split("\n")[:-1]):
+            if before.strip():
+                skipped.append(SkippedLine(line=index + 1, reason="text before the first message"))
+        order = self._date_order(path, text, heads)
+        tz = self.options.tz
+        zone = None if tz is None else zoneinfo.ZoneInfo(tz)
+        senders: set[str] | None = None  # every sender name, built only when needed
+        messages: list[ChatMessage] = []
+        append = messages.append
+        fields_set = set(FIELDS)
         # Exports repeat the same dates, clock readings and senders many times: parse each once.
         dates: dict[str, dt.date] = {}
         clocks: dict[tuple[str, str | None], dt.time] = {}
         names: dict[str, str] = {}
-        utc = zone.key == "UTC"
-        for record, body in zip(records, bodies, strict=True):
-            day = dates.get(record.date)
-            if day is None:
-                day = dates[record.date] = self._date(path, record, order)
-            clock = clocks.get((record.time, record.ampm))
-            if clock is None:
-                clock = clocks[(record.time, record.ampm)] = self._time(path, record)
-            if utc:
-                sent_at = dt.datetime.combine(day, clock, tzinfo=dt.UTC)
+        combine, utc, text_kind = dt.datetime.combine, dt.UTC, MessageKind.TEXT
+        count_newlines = text.count
+        size = len(text)
+        line = 1 + text.count("\n", 0, heads[0][0])
+        next_starts = [head[0] for head in heads[1:]]
+        next_starts.append(size + 1)
+        for head_fields, next_start in zip(heads, next_starts, strict=True):
+            _, end, date, clock_text, ampm, body = head_fields
+            if next_start > end + 1:  # continuation lines, up to the next header
+                if next_start > size:
+                    # The file's final newline(s) are not part of the last message.
+                    rest = text[end + 1 :].rstrip("\n")
+                    if rest:
+                        body += "\n" + rest
+                else:
+                    body += "\n" + text[end + 1 : next_start - 1]
+                newlines = count_newlines("\n", end, next_start)
             else:
+                newlines = 1  # a header line followed directly by the next one
+            day = dates.get(date)
+            if day is None:
+                day = dates[date] = self._date(path, date, line, order)
+            clock = clocks.get((clock_text, ampm))
+            if clock is None:
+                clock = clocks[(clock_text, ampm)] = self._time(path, clock_text, ampm, line)
+            offset: dt.timedelta | None = None
+            if zone is None:
+                sent_at = combine(day, clock, tzinfo=utc)
+            else:
+                local = combine(day, clock, tzinfo=zone)
+                offset = local.utcoffset()
                 try:
-                    sent_at = dt.datetime.combine(day, clock, tzinfo=zone).astimezone(dt.UTC)
+                    sent_at = local.astimezone(utc)
                 except OverflowError:
-                    raise ParseError(
-                        path, f"date {record.date!r} is out of range", line=record.line
-                    ) from None
+                    raise ParseError(path, f"date {date!r} is out of range", line=line) from None
             head, sep, tail = body.partition(": ")
             sender: str | None
             if sep and head and "\n" not in head:
@@ -286,42 +295,42 @@ class WhatsAppParser(ChatParser):
                 if sender is None:
                     sender = names[head] = _clean_sender(head)
                 kind, content, edited = _classify(tail)
-            elif body.endswith(":") and _clean_sender(body[:-1]) in senders:
-                sender, kind, content, edited = (
-                    _clean_sender(body[:-1]),
-                    MessageKind.TEXT,
-                    "",
-                    False,
-                )
+            elif body.endswith(":") and _clean_sender(body[:-1]) in (
+                senders if senders is not None else (senders := _senders(heads))
+            ):
+                sender, kind, content, edited = _clean_sender(body[:-1]), text_kind, "", False
             else:
                 sender, kind, content, edited = None, MessageKind.SYSTEM, body.strip(_BIDI), False
-            rows.append(
-                {
-                    "sent_at": sent_at,
-                    "sender": sender,
-                    "text": content,
-                    "kind": kind,
-                    "line": record.line,
-                    "edited": edited,
-                }
+            # Every value is built and checked above (ParseError with the line): no validation.
+            append(
+                trusted_message(
+                    {
+                        "sent_at": sent_at,
+                        "sender": sender,
+                        "text": content,
+                        "kind": kind,
+                        "line": line,
+                        "edited": edited,
+                        "forwarded": False,
+                        "utc_offset": offset,
+                    },
+                    fields_set,
+                )
             )
-        messages = _MESSAGES.validate_python(rows)
+            line += newlines
         return ChatExport(source=str(path), format=self.name, messages=messages, skipped=skipped)
 
-    def _date_order(self, path: Path, records: list[_Record]) -> str:
+    def _date_order(self, path: Path, text: str, heads: list[_Head]) -> str:
         """``"ymd"``, ``"dmy"`` or ``"mdy"`` for the whole file."""
-        first = records[0].date
+        dates = [head[2] for head in heads]
+        first = dates[0]
         if len(_FIELDS.split(first)[0]) == 4:
             return "ymd"
         if self.options.dayfirst is not None:
             return "dmy" if self.options.dayfirst else "mdy"
         pairs = []
-        seen: set[str] = set()
-        for record in records:
-            if record.date in seen:
-                continue
-            seen.add(record.date)
-            a, b, c = (int(x) for x in _FIELDS.split(record.date))
+        for date in dict.fromkeys(dates):
+            a, b, c = (int(x) for x in _FIELDS.split(date))
             pairs.append((a, b, c))
         day_first_possible = all(b <= 12 for _, b, _ in pairs)
         month_first_possible = all(a <= 12 for a, _, _ in pairs)
@@ -330,12 +339,12 @@ class WhatsAppParser(ChatParser):
         if month_first_possible and not day_first_possible:
             return "mdy"
         if not day_first_possible and not month_first_possible:
-            bad = next(r for r in records if int(_FIELDS.split(r.date)[1]) > 12)
+            bad = next(i for i, date in enumerate(dates) if int(_FIELDS.split(date)[1]) > 12)
             raise ParseError(
                 path,
-                f"dates are neither all day-first nor all month-first (e.g. {bad.date!r}); "
+                f"dates are neither all day-first nor all month-first (e.g. {dates[bad]!r}); "
                 "pass dayfirst / --dayfirst or --monthfirst",
-                line=bad.line,
+                line=1 + text.count("\n", 0, heads[bad][0]),
             )
 
         # Ambiguous (every field <= 12): the order under which dates run forward wins.
@@ -346,8 +355,8 @@ class WhatsAppParser(ChatParser):
         return "mdy" if backwards("mdy") < backwards("dmy") else "dmy"
 
     @staticmethod
-    def _date(path: Path, record: _Record, order: str) -> dt.date:
-        a, b, c = (int(x) for x in _FIELDS.split(record.date))
+    def _date(path: Path, date: str, line: int, order: str) -> dt.date:
+        a, b, c = (int(x) for x in _FIELDS.split(date))
         if order == "ymd":
             year, month, day = a, b, c
         elif order == "dmy":
@@ -360,24 +369,39 @@ class WhatsAppParser(ChatParser):
             return dt.date(year, month, day)
         except ValueError as exc:
             raise ParseError(
-                path, f"impossible date {record.date!r} read as {order}: {exc}", line=record.line
+                path, f"impossible date {date!r} read as {order}: {exc}", line=line
             ) from None
 
     @staticmethod
-    def _time(path: Path, record: _Record) -> dt.time:
-        fields = [int(x) for x in _CLOCK_FIELDS.split(record.time)]
+    def _time(path: Path, clock: str, ampm: str | None, line: int) -> dt.time:
+        fields = [int(x) for x in _CLOCK_FIELDS.split(clock)]
         hour, minute = fields[0], fields[1]
         second = fields[2] if len(fields) > 2 else 0
-        if record.ampm is not None:
+        if ampm is not None:
             if not 1 <= hour <= 12:
-                raise ParseError(
-                    path, f"hour {hour} is impossible on a 12-hour clock", line=record.line
-                )
-            pm = record.ampm.strip()[0] in "pP"
+                raise ParseError(path, f"hour {hour} is impossible on a 12-hour clock", line=line)
+            pm = ampm.strip()[0] in "pP"
             hour = hour % 12 + (12 if pm else 0)
         try:
             return dt.time(hour, minute, second)
         except ValueError as exc:
-            raise ParseError(
-                path, f"impossible time {record.time!r}: {exc}", line=record.line
-            ) from None
+            raise ParseError(path, f"impossible time {clock!r}: {exc}", line=line) from None
+
+
+def _heads(pattern: re.Pattern[str], text: str) -> list[_Head]:
+    """Every header ``pattern`` finds in ``text`` (groups 1-4: date, clock, am/pm, rest)."""
+    found = [(m.start(), m.end(), *m.group(1, 2, 3, 4)) for m in pattern.finditer(text)]
+    return cast("list[_Head]", found)
+
+
+def _senders(heads: list[_Head]) -> set[str]:
+    """Every sender name (cleaned), for lines like ``Ana:`` with no text.
+
+    A sender precedes the first ``": "`` of a header line (a name never spans lines).
+    """
+    names = set()
+    for *_, rest in heads:
+        name, sep, _ = rest.partition(": ")
+        if sep and name:
+            names.add(name)
+    return {_clean_sender(name) for name in names}
