@@ -289,3 +289,25 @@ def test_whatsapp_messages_built_without_validation_equal_validated_ones(tmp_pat
         assert changed.text == "otro"
         assert second.model_fields_set == first.model_fields_set  # the shared set is unchanged
         assert emkit.ChatMessage.model_validate(second.model_dump()) == second
+
+
+def test_emkit_parse_without_tz_stores_the_telegram_wall_clock(tmp_path):
+    from typer.testing import CliRunner
+
+    from emkit.cli import app
+
+    path = _export(
+        tmp_path, _message(1, "2024-01-12T23:50:09", _unix(2024, 1, 12, 22, 50, 9), "hola")
+    )
+    out = tmp_path / "p1"
+    args = ["parse", str(path), "--sender", "Ana", "--patient", "p1", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert _day_file(out, "2024-01-12") == "23:50:09\thola\n"
+    assert read_patient(out).metadata.timezone is None
+
+    utc = tmp_path / "utc" / "p1"
+    args = ["parse", str(path), "--sender", "Ana", "--patient", "p1", "--out", str(utc)]
+    result = CliRunner().invoke(app, [*args, "--tz", "UTC"])
+    assert result.exit_code == 0, result.output
+    assert _day_file(utc, "2024-01-12") == "22:50:09\thola\n"

@@ -34,7 +34,11 @@ def parse(
     chat: str | None = typer.Option(
         None, "--chat", help="Full Telegram export: keep only the chat with this name or id."
     ),
-    tz: str = typer.Option("UTC", "--tz", help="IANA zone of the export's local times."),
+    tz: str | None = typer.Option(
+        None,
+        "--tz",
+        help="IANA zone to place the messages in; default: the export's own wall clock.",
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing patient directory."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
