@@ -141,6 +141,10 @@ class Forecaster(Component, abc.ABC):
     interface: ClassVar[str] = "forecaster"
     #: Whether :meth:`save` / :meth:`load` are implemented.
     supports_save: ClassVar[bool] = False
+    #: Whether the forecaster reads the day's text (columns of role ``text``, from
+    #: :class:`~emkit.TextExtractor`). The conformance kit gives those that do a toy frame with
+    #: a text column; the built-in numeric forecasters ignore text columns.
+    reads_text: ClassVar[bool] = False
 
     @abc.abstractmethod
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]) -> Self:

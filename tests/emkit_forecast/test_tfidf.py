@@ -75,10 +75,17 @@ def test_tfidf_saves_and_loads_without_pickle(tmp_path):
         emkit.LogisticForecaster.load(tmp_path / "model")
 
 
-def test_tfidf_without_text_predicts_the_base_rate():
+def test_tfidf_without_a_text_column_is_an_error_naming_it():
     features, labels = _text_problem()
-    model = emkit.get_forecaster("tfidf").fit(features.drop(columns="text"), labels, H)
-    proba = model.predict_proba(features.drop(columns="text"))
+    with pytest.raises(emkit.EmkitError, match=r"no column of role 'text'.*lex_tokens"):
+        emkit.get_forecaster("tfidf").fit(features.drop(columns="text"), labels, H)
+
+
+def test_tfidf_on_days_without_any_text_predicts_the_base_rate():
+    features, labels = _text_problem()
+    features["text"] = ""
+    model = emkit.get_forecaster("tfidf").fit(features, labels, H)
+    proba = model.predict_proba(features)
     rate = labels[emkit.label_column(7)].mean()
     assert np.allclose(proba[emkit.proba_column(7)], rate)
 

@@ -65,14 +65,17 @@ class TfidfForecaster(Forecaster):
 
     Each row's document is the text of that day and the ``days - 1`` days before it
     (:func:`text_documents`); the vectoriser is fitted on the training rows only, then one
-    L2 logistic regression (``class_weight="balanced"``) per horizon. A frame without a text
-    column gives empty documents: the model then predicts each horizon's training base rate.
+    L2 logistic regression (``class_weight="balanced"``) per horizon. The features must hold a
+    text column (role ``text``, from :class:`~emkit.TextExtractor`); when every training
+    document is empty (no messages at all), the model predicts each horizon's training base
+    rate.
     Importance is the mean absolute coefficient over the vocabulary, given to each text
     column (:meth:`top_terms` lists the n-grams themselves). Saved with ``skops``.
     """
 
     name: ClassVar[str] = "tfidf"
     supports_save: ClassVar[bool] = True
+    reads_text: ClassVar[bool] = True
 
     class Options(Forecaster.Options):
         """Options of the TF-IDF forecaster."""
@@ -126,6 +129,14 @@ class TfidfForecaster(Forecaster):
         if not self.horizons_:
             raise ValueError("at least one horizon is required")
         self.text_columns_ = text_columns(features)
+        if not self.text_columns_:
+            shown = ", ".join(map(str, features.columns[:8]))
+            more = ", ..." if len(features.columns) > 8 else ""
+            raise EmkitError(
+                "tfidf reads the day's text, but the features have no column of role 'text' "
+                f"(columns: {shown}{more}): add the text extractor's column "
+                "(emkit.TextExtractor)"
+            )
         aligned = labels.reindex(features.index)
         targets = {h: label_series(aligned, h).dropna().astype(int) for h in self.horizons_}
         for h, y in targets.items():
@@ -134,8 +145,8 @@ class TfidfForecaster(Forecaster):
         self.base_rates_ = {h: float(y.mean()) for h, y in targets.items()}
         self.vectorizer_, self.models_ = None, {}
         documents = self._documents(features)
-        if not self.text_columns_ or not documents.str.strip().astype(bool).any():
-            _log.info("tfidf: no text in the training features; predicting the base rates")
+        if not documents.str.strip().astype(bool).any():
+            _log.info("tfidf: every training document is empty; predicting the base rates")
             return self
         vectorizer = TfidfVectorizer(
             ngram_range=(1, self.options.ngram_max),

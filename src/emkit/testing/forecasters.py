@@ -18,11 +18,13 @@ HORIZONS = (7, 14)
 
 
 def toy_problem(
-    n_patients: int = 6, n_days: int = 120, seed: int = 0
+    n_patients: int = 6, n_days: int = 120, seed: int = 0, *, text: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A small feature frame and labels where ``signal`` rises before each positive label.
 
-    Some labels are missing (excluded days), as real label frames have.
+    Some labels are missing (excluded days), as real label frames have. With ``text``, the
+    frame also has the day's text (column ``text``, role ``text``): words that follow
+    ``signal``, for forecasters that read text (:attr:`~emkit.Forecaster.reads_text`).
     """
     rng = np.random.default_rng(seed)
     index = pd.MultiIndex.from_product(
@@ -36,13 +38,23 @@ def toy_problem(
         labels[label_column(h)] = (rng.random(len(index)) < p).astype(float)
         labels.iloc[rng.choice(len(index), size=len(index) // 20, replace=False), -1] = np.nan
     features = pd.DataFrame({"signal": signal, "noise": rng.normal(size=len(index))}, index=index)
+    if text:
+        words = np.where(signal > 0.5, "cansada hormigueo", np.where(signal < -0.5, "bien", "hoy"))
+        features["text"] = pd.Series(words, index=index, dtype=object) + " " + "estoy"
     return features, labels
+
+
+def _toy(factory: Factory, **kwargs: int) -> tuple[Forecaster, pd.DataFrame, pd.DataFrame]:
+    """A new forecaster from ``factory`` and the toy problem it can read."""
+    model = factory()
+    features, labels = toy_problem(**kwargs, text=type(model).reads_text)
+    return model, features, labels
 
 
 def check_forecaster_probabilities(factory: Factory) -> None:
     """``predict_proba`` gives one column per horizon, values in [0, 1], rows as the input."""
-    features, labels = toy_problem()
-    model = factory().fit(features, labels, HORIZONS)
+    model, features, labels = _toy(factory)
+    model.fit(features, labels, HORIZONS)
     proba = model.predict_proba(features)
     assert list(proba.columns) == [proba_column(h) for h in HORIZONS], proba.columns
     assert proba.index.equals(features.index)
@@ -54,17 +66,15 @@ def check_forecaster_probabilities(factory: Factory) -> None:
 
 def check_forecaster_fit_returns_self(factory: Factory) -> None:
     """``fit`` returns the forecaster itself (scikit-learn convention)."""
-    features, labels = toy_problem(n_patients=3, n_days=60)
-    model = factory()
+    model, features, labels = _toy(factory, n_patients=3, n_days=60)
     assert model.fit(features, labels, HORIZONS) is model
 
 
 def check_forecaster_save_load(factory: Factory) -> None:
     """When ``supports_save``: a saved and reloaded model predicts the same probabilities."""
-    model = factory()
+    model, features, labels = _toy(factory, n_patients=3, n_days=60)
     if not model.supports_save:
         return
-    features, labels = toy_problem(n_patients=3, n_days=60)
     model.fit(features, labels, HORIZONS)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model"
@@ -75,8 +85,8 @@ def check_forecaster_save_load(factory: Factory) -> None:
 
 def check_forecaster_importance(factory: Factory) -> None:
     """``feature_importance`` is a numeric Series over (a subset of) the input features."""
-    features, labels = toy_problem(n_patients=3, n_days=60)
-    importance = factory().fit(features, labels, HORIZONS).feature_importance()
+    model, features, labels = _toy(factory, n_patients=3, n_days=60)
+    importance = model.fit(features, labels, HORIZONS).feature_importance()
     assert isinstance(importance, pd.Series)
     assert set(map(str, importance.index)) <= set(features.columns)
 
