@@ -9,11 +9,34 @@ personal-baseline features, and of the oracle (the latent signal), all on the sa
 same rolling-origin folds, with each model's paired difference from ``tfidf`` (patient
 bootstrap interval) and its gap to the oracle.
 
+``--minillm`` adds the MiniLLM ablation: for each vocabulary a TinyGPT (preset ``tiny``) is
+trained on that cohort's text, its ``minillm`` features (``llm_*``) are extracted through
+``emkit.get_feature_extractor("minillm", checkpoint=...)``, and ``logistic`` and ``gbm`` are
+scored on lexical + MiniLLM features next to lexical alone, on the same rows, with the paired
+difference (``minus lexical``). The evaluation replaces the ``llm_emb_*`` block by a PCA fitted
+on each fold's training rows; the other ``llm_*`` columns (perplexity and its trend, attention
+entropy, coherence, drift, ...) enter as they are. The personal baselines are not computed for
+the ``llm_*`` columns.
+
+Which text the language model is trained on: training-window text only, so that no fold's
+test days (nor its purge gap) are in the LM's training text. By default (``--lm-window
+per-fold``) each fold gets its own MiniLLM, trained (``read_corpus(cohort, until=...)``) on the
+days up to that fold's last training day, and the fold is evaluated on the frame holding that
+model's features: every forecaster sees text up to the same day, and the later folds' LMs know
+as much text as their forecasters do. This costs one training run and one extraction of the
+whole cohort per fold. ``--lm-window first`` trains one MiniLLM per vocabulary, on the days up
+to the end of the *earliest* fold's training window: rolling-origin folds are expanding
+windows, so that text is inside every fold's training window and before every test block (no
+leak), at a third of the LM cost, but the later folds' LM then knows less text than their
+forecasters (it can only understate the MiniLLM features).
+
     python bench/bench_generalise.py            # 50 patients x 365 days, 3 folds
     python bench/bench_generalise.py --quick    # 16 patients x 240 days, 2 folds
+    python bench/bench_generalise.py --minillm  # + the MiniLLM ablation on both vocabularies
 """
 
 import argparse
+import datetime as dt
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +48,7 @@ import pandas as pd
 import emkit
 from emkit.evaluation import (
     ORACLE,
+    Split,
     auroc,
     cohort_labels,
     evaluate,
@@ -38,6 +62,7 @@ from emkit.synth import synthesize_cohort
 
 HORIZON = 14
 TARGET = 0.03  # the best forecaster should beat tfidf by this much AUROC
+LM_TARGET = 0.01  # adding the MiniLLM features should raise the AUROC this much on alt
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--patients", type=int, default=50)
@@ -48,12 +73,24 @@ parser.add_argument("--baseline-days", type=int, default=60)
 parser.add_argument("--boot", type=int, default=200, help="Patient-bootstrap draws.")
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--quick", action="store_true", help="16 patients x 240 days, 2 folds.")
+parser.add_argument(
+    "--minillm", action="store_true", help="Add the MiniLLM ablation (one LM per fold)."
+)
+parser.add_argument("--lm-preset", default="tiny", help="MiniLLM size preset.")
+parser.add_argument("--lm-steps", type=int, default=300, help="MiniLLM training steps.")
+parser.add_argument(
+    "--lm-window",
+    choices=["per-fold", "first"],
+    default="per-fold",
+    help="Train the MiniLLM on each fold's training text, or once on the earliest fold's.",
+)
 args = parser.parse_args()
 if args.quick:
     args.patients, args.days, args.folds = 16, 240, 2
+    args.lm_steps = min(args.lm_steps, 100)
 
-#: Feature blocks: name -> function(days of one patient) -> frame. Another block (a MiniLLM
-#: checkpoint's features, say) is one more entry here and one more forecaster row below.
+#: Feature blocks: name -> function(days of one patient) -> frame. A block fitted on text (the
+#: MiniLLM) is trained per fold instead: see ``fold_frames``.
 Extract = Callable[[list[emkit.PatientDay]], pd.DataFrame]
 
 
@@ -74,11 +111,82 @@ def patient_frame(days: list[emkit.PatientDay], blocks: dict[str, Extract]) -> p
     return schema.attach(pd.concat([frame, baseline], axis=1))
 
 
+def minillm_frame(
+    cohort: Path, until: dt.date, checkpoint: Path, log: Callable[[str], None]
+) -> pd.DataFrame:
+    """The ``llm_*`` features of a MiniLLM trained on the cohort's text up to ``until``."""
+    from emkit_minillm.training import read_corpus, train_model
+
+    corpus = read_corpus(cohort, until=until)
+    trained = train_model(
+        corpus,
+        checkpoint,
+        preset=args.lm_preset,
+        steps=args.lm_steps,
+        seed=args.seed,
+        threads=args.threads,
+        progress=False,
+        until=until,
+    )
+    log(
+        f"MiniLLM ({args.lm_preset}, {args.lm_steps} steps) trained on {len(corpus)} messages "
+        f"up to {until}, validation perplexity {trained.val_perplexity:.2f}"
+    )
+    extractor = emkit.get_feature_extractor("minillm", checkpoint=checkpoint, threads=args.threads)
+    parts = [extractor.transform(p.days()) for p in emkit.read_cohort(cohort)]
+    schema = emkit.FeatureSchema.of(parts[0])
+    return schema.attach(normalise_index(pd.concat(parts)))
+
+
+def fold_frames(
+    cohort: Path, features: pd.DataFrame, splits: list[Split], vocabulary: str
+) -> list[pd.DataFrame]:
+    """Per fold: the features plus those of a MiniLLM fitted on that fold's training text."""
+    dates = features.index.get_level_values("date")
+    frames = []
+    for i, split in enumerate(splits):
+        until: dt.date = dates[split.train].max().date()
+        if args.lm_window == "first" and i > 0:
+            break  # one model, trained on the earliest (shortest) training window
+        lm = minillm_frame(
+            cohort,
+            until,
+            cohort.parent / f"minillm-{i}",
+            lambda m, tag=f"{vocabulary} fold {i + 1}": log(f"{tag}: {m}"),
+        )
+        schema = emkit.FeatureSchema.merge(
+            emkit.FeatureSchema.of(features), emkit.FeatureSchema.of(lm)
+        )
+        frames.append(schema.attach(pd.concat([features, lm.reindex(features.index)], axis=1)))
+    return frames
+
+
+#: The columns "+minillm" forecasters read: lexical and every MiniLLM role (not the personal
+#: baselines, not the text).
+WITH_MINILLM = [
+    emkit.ColumnRole.LEXICAL,
+    emkit.ColumnRole.EMBEDDING,
+    emkit.ColumnRole.EMBEDDING_PCA,
+    emkit.ColumnRole.PERPLEXITY,
+    emkit.ColumnRole.PERPLEXITY_TREND,
+    emkit.ColumnRole.EMBEDDING_DRIFT,
+    emkit.ColumnRole.SCALAR,
+]
+
+
 def forecasters() -> dict[str, Callable[[], emkit.Forecaster]]:
     """The rows of the table, ``tfidf`` first (the reference)."""
     lexical = [emkit.ColumnRole.LEXICAL]
     personal = [emkit.ColumnRole.LEXICAL, emkit.ColumnRole.BASELINE]
     threads = args.threads
+    lm: dict[str, Callable[[], emkit.Forecaster]] = {}
+    if args.minillm:
+        lm = {
+            "logistic+minillm": lambda: emkit.get_forecaster(
+                "logistic", roles=WITH_MINILLM, threads=threads
+            ),
+            "gbm+minillm": lambda: emkit.get_forecaster("gbm", roles=WITH_MINILLM, threads=threads),
+        }
     return {
         "tfidf": lambda: emkit.get_forecaster("tfidf", threads=threads),
         "logistic": lambda: emkit.get_forecaster("logistic", roles=lexical, threads=threads),
@@ -87,7 +195,12 @@ def forecasters() -> dict[str, Callable[[], emkit.Forecaster]]:
         ),
         "gbm": lambda: emkit.get_forecaster("gbm", roles=lexical, threads=threads),
         "gbm+baseline": lambda: emkit.get_forecaster("gbm", roles=personal, threads=threads),
+        **lm,
     }
+
+
+def log(message: str) -> None:
+    print(f"[{time.perf_counter() - started:5.0f} s] {message}", flush=True)
 
 
 def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
@@ -106,13 +219,24 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
         features = schema.attach(normalise_index(pd.concat(parts)))
         labels, onsets = cohort_labels(cohort, [HORIZON])
         latent = load_latent(cohort)
-    labels = labels.reindex(features.index)
-    splits = rolling_origin_splits(features.index, purge_days=HORIZON, n_folds=args.folds)
-    models = forecasters()
-    result = evaluate(
-        features, labels, models, splits, [HORIZON], latent=latent, onsets=onsets, n_boot=0
-    )
-    rows = result.predictions[result.predictions[f"y_{HORIZON}"].notna()]
+        labels = labels.reindex(features.index)
+        splits = rolling_origin_splits(features.index, purge_days=HORIZON, n_folds=args.folds)
+        models = forecasters()
+        if args.minillm:
+            # One evaluation per fold, each on the frame with that fold's MiniLLM features; the
+            # test blocks are disjoint, so their predictions concatenate into the same rows.
+            frames = fold_frames(cohort, features, splits, vocabulary)
+            groups = [splits] if args.lm_window == "first" else [[split] for split in splits]
+        else:
+            frames, groups = [features], [splits]
+    predictions = []
+    for frame, group in zip(frames, groups, strict=True):
+        result = evaluate(
+            frame, labels, models, group, [HORIZON], latent=latent, onsets=onsets, n_boot=0
+        )
+        predictions.append(result.predictions)
+    predictions = pd.concat(predictions)
+    rows = predictions[predictions[f"y_{HORIZON}"].notna()]
 
     def statistics(draw: pd.DataFrame) -> dict[str, float]:
         y = draw[f"y_{HORIZON}"].to_numpy()
@@ -121,6 +245,11 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
         out = {f"{m}/auroc": s for m, s in scores.items()}
         out |= {f"{m}/vs_tfidf": s - scores["tfidf"] for m, s in scores.items()}
         out |= {f"{m}/gap": oracle - s for m, s in scores.items()}
+        out |= {
+            f"{m}/vs_lexical": s - scores[m.removesuffix("+minillm")]
+            for m, s in scores.items()
+            if m.endswith("+minillm")
+        }
         out["oracle/auroc"] = oracle
         return out
 
@@ -132,6 +261,7 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
         if model != "oracle":
             row["vs_tfidf"] = intervals[f"{model}/vs_tfidf"]
             row["gap"] = intervals[f"{model}/gap"]
+            row["vs_lexical"] = intervals.get(f"{model}/vs_lexical")
         table.append(row)
     return pd.DataFrame(table), len(rows), int(rows[f"y_{HORIZON}"].sum())
 
@@ -141,14 +271,19 @@ print(
     f"cohorts: {args.patients} patients x {args.days} days, seed {args.seed}; "
     f"{args.folds} rolling-origin folds (purge {HORIZON} days), horizon {HORIZON} days; "
     f"personal baseline {args.baseline_days} days; {args.boot} patient-bootstrap draws"
+    + (f"; MiniLLM {args.lm_preset}, {args.lm_steps} steps" if args.minillm else "")
 )
 verdicts = []
+lm_verdicts: dict[str, bool] = {}
 for vocabulary in ("default", "alt"):
     table, n_rows, positives = study(vocabulary)
     print(f"\nvocabulary {vocabulary}: {n_rows} held-out patient-days ({positives} positive)")
-    print(f"{'forecaster':<20}{'AUROC':>24}{'minus tfidf':>26}{'oracle minus model':>26}")
+    header = f"{'forecaster':<20}{'AUROC':>24}{'minus tfidf':>26}{'oracle minus model':>26}"
+    print(header + (f"{'minus lexical':>26}" if args.minillm else ""))
     for row in table.itertuples():
         extra = "" if row.forecaster == "oracle" else f"{row.vs_tfidf!s:>26}{row.gap!s:>26}"
+        if row.forecaster.endswith("+minillm"):
+            extra += f"{row.vs_lexical!s:>26}"
         print(f"{row.forecaster:<20}{row.auroc!s:>24}{extra}")
     models = table[~table["forecaster"].isin(["tfidf", "oracle"])]
     best = models.iloc[int(np.argmax([iv.estimate for iv in models["auroc"]]))]
@@ -159,7 +294,27 @@ for vocabulary in ("default", "alt"):
         f"best forecaster {best['forecaster']}: {margin:+.3f} AUROC over tfidf "
         f"(target >= +{TARGET:.2f}: {'holds' if held else 'does not hold'})"
     )
-print(
-    f"\ntarget on both vocabularies: {'holds' if all(verdicts) else 'does not hold'} "
-    f"({time.perf_counter() - started:.0f} s)"
-)
+    if args.minillm:
+        gains = {
+            r.forecaster.removesuffix("+minillm"): r.vs_lexical.estimate
+            for r in table.itertuples()
+            if r.forecaster.endswith("+minillm")
+        }
+        lm_verdicts[vocabulary] = max(gains.values()) >= LM_TARGET
+        shown = ", ".join(f"{m} {g:+.3f}" for m, g in gains.items())
+        print(
+            f"MiniLLM features added to lexical: {shown} AUROC "
+            f"(target >= +{LM_TARGET:.2f} on alt"
+            + (
+                f": {'holds' if lm_verdicts[vocabulary] else 'does not hold'})"
+                if vocabulary == "alt"
+                else ")"
+            )
+        )
+print(f"\ntarget on both vocabularies: {'holds' if all(verdicts) else 'does not hold'}")
+if args.minillm:
+    print(
+        f"MiniLLM target on alt (+{LM_TARGET:.2f} for logistic or gbm): "
+        f"{'holds' if lm_verdicts['alt'] else 'does not hold'}"
+    )
+print(f"runtime {time.perf_counter() - started:.0f} s")
