@@ -115,7 +115,7 @@ def minillm_frame(
     cohort: Path, until: dt.date, checkpoint: Path, log: Callable[[str], None]
 ) -> pd.DataFrame:
     """The ``llm_*`` features of a MiniLLM trained on the cohort's text up to ``until``."""
-    from emkit_minillm.training import read_corpus, train_model
+    from emkit_minillm import read_corpus, train_model
 
     corpus = read_corpus(cohort, until=until)
     trained = train_model(

@@ -123,7 +123,7 @@ first_fold = rolling_origin_splits(labels.index, purge_days=max(HORIZONS), n_fol
 train_end = labels.index[first_fold.train].get_level_values("date").max()
 extractors = [emkit.get_feature_extractor("lexical")]
 if "minillm" in emkit.feature_extractor_names():
-    from emkit_minillm.training import train_model
+    from emkit_minillm import train_model
 
     corpus = [
         m.text for p in patients for day in p.days(end=train_end.date()) for m in day.messages

@@ -9,5 +9,13 @@ from __future__ import annotations
 
 from emkit_minillm.errors import CheckpointError, MiniLLMError
 from emkit_minillm.extractor import MiniLLMExtractor
+from emkit_minillm.training import TrainResult, read_corpus, train_model
 
-__all__ = ["CheckpointError", "MiniLLMError", "MiniLLMExtractor"]
+__all__ = [
+    "CheckpointError",
+    "MiniLLMError",
+    "MiniLLMExtractor",
+    "TrainResult",
+    "read_corpus",
+    "train_model",
+]
