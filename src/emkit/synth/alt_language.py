@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emkit.synth.language import draw_sentence
+
 __all__ = [
     "ALT_ABBREVIATIONS",
     "ALT_CAPITALISATION",
@@ -321,45 +323,12 @@ def random_alt_style(rng: np.random.Generator) -> AltStyle:
     )
 
 
-def _fill(template: str, rng: np.random.Generator) -> str:
-    while "{" in template:
-        start = template.index("{")
-        end = template.index("}", start)
-        options = _SLOTS[template[start + 1 : end]]
-        template = template[:start] + options[int(rng.integers(len(options)))] + template[end + 1 :]
-    return template
-
-
-#: As in the default vocabulary: everyday sentences are gone at intensity ``1 / 1.25``.
-_TOPIC_SHIFT = 1.25
-
-
-def _sentence(rng: np.random.Generator, style: AltStyle, intensity: float) -> tuple[str, bool]:
-    shift = min(1.0, _TOPIC_SHIFT * intensity)
-    weights = (
-        style.topics[0] * (1 - shift),
-        style.topics[1] * (1 - shift) ** 2,
-        0.02 + 0.55 * shift,
-        0.01 + 0.75 * shift,
-        0.03 + 0.45 * shift,
-    )
-    target = rng.random() * sum(weights)
-    bank = _BANKS[-1]
-    for candidate, weight in zip(_BANKS, weights, strict=True):
-        if target < weight:
-            bank = candidate
-            break
-        target -= weight
-    text = _fill(bank[int(rng.integers(len(bank)))], rng)
-    return text, bank in (_FATIGUE, _SYMPTOM, _NEGATIVE)
-
-
 def _message(rng: np.random.Generator, style: AltStyle, intensity: float) -> str:
     clauses = 1 + int(rng.poisson(style.verbosity * (1.0 - 0.6 * intensity)))
     parts: list[str] = []
     negative = False
     for i in range(clauses):
-        clause, bad = _sentence(rng, style, intensity)
+        clause, bad = draw_sentence(rng, style.topics, intensity, _BANKS, _SLOTS)
         negative |= bad
         if i:
             parts.append(_CONNECTORS[int(rng.integers(len(_CONNECTORS)))])

@@ -264,11 +264,14 @@ def random_style(rng: np.random.Generator) -> PatientStyle:
     )
 
 
-def _fill(template: str, rng: np.random.Generator) -> str:
+def fill_slots(
+    template: str, rng: np.random.Generator, slots: dict[str, list[str]] = _SLOTS
+) -> str:
+    """``template`` with each ``{slot}`` replaced by a random option of ``slots[slot]``."""
     while "{" in template:
         start = template.index("{")
         end = template.index("}", start)
-        options = _SLOTS[template[start + 1 : end]]
+        options = slots[template[start + 1 : end]]
         template = template[:start] + options[int(rng.integers(len(options)))] + template[end + 1 :]
     return template
 
@@ -293,26 +296,38 @@ def _typo(word: str, rng: np.random.Generator) -> str:
 _TOPIC_SHIFT = 1.25
 
 
-def _sentence(rng: np.random.Generator, style: PatientStyle, intensity: float) -> tuple[str, bool]:
-    """One clause and whether it is negative in tone."""
+def draw_sentence(
+    rng: np.random.Generator,
+    topics: tuple[float, float],
+    intensity: float,
+    banks: tuple[list[str], ...] = _BANKS,
+    slots: dict[str, list[str]] = _SLOTS,
+) -> tuple[str, bool]:
+    """One clause and whether it is negative in tone.
+
+    ``banks`` are the neutral, positive, fatigue, symptom and negative sentence templates of a
+    vocabulary, ``topics`` the writer's weights of the first two; the last three displace them
+    as ``intensity`` rises. Both vocabularies draw their clauses here.
+    """
     shift = min(1.0, _TOPIC_SHIFT * intensity)
     weights = (
-        style.topics[0] * (1 - shift),
-        style.topics[1] * (1 - shift) ** 2,
+        topics[0] * (1 - shift),
+        topics[1] * (1 - shift) ** 2,
         0.02 + 0.55 * shift,
         0.01 + 0.75 * shift,
         0.03 + 0.45 * shift,
     )
     # Inverse-CDF draw: much cheaper than rng.choice(p=...) for five categories.
     target = rng.random() * sum(weights)
-    bank = _BANKS[-1]
-    for candidate, weight in zip(_BANKS, weights, strict=True):
+    kind = len(banks) - 1
+    for index, weight in enumerate(weights):
         if target < weight:
-            bank = candidate
+            kind = index
             break
         target -= weight
-    text = _fill(bank[int(rng.integers(len(bank)))], rng)
-    return text, bank in (_FATIGUE, _SYMPTOM, _NEGATIVE)
+    bank = banks[kind]
+    text = fill_slots(bank[int(rng.integers(len(bank)))], rng, slots)
+    return text, kind >= 2  # fatigue, symptom and negative talk
 
 
 def _message(rng: np.random.Generator, style: PatientStyle, intensity: float) -> str:
@@ -320,7 +335,7 @@ def _message(rng: np.random.Generator, style: PatientStyle, intensity: float) ->
     parts = []
     negative = False
     for i in range(clauses):
-        clause, bad = _sentence(rng, style, intensity)
+        clause, bad = draw_sentence(rng, style.topics, intensity)
         negative |= bad
         if i:
             parts.append(_CONNECTORS[int(rng.integers(len(_CONNECTORS)))])
@@ -354,7 +369,7 @@ def _message(rng: np.random.Generator, style: PatientStyle, intensity: float) ->
         pool = _SAD_EMOJI if negative else _HAPPY_EMOJI
         text += " " + pool[int(rng.integers(len(pool)))]
     if rng.random() < 0.02 * (1.0 - intensity):  # occasional two-line message
-        second, _ = _sentence(rng, style, intensity)
+        second, _ = draw_sentence(rng, style.topics, intensity)
         text += "\n" + second
     return text
 
