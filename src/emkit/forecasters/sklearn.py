@@ -211,7 +211,6 @@ class _SklearnForecaster(Forecaster):
 
     def save(self, path: Path) -> None:
         """Write the fitted pipelines and metadata to ``path`` with ``skops`` (not pickle)."""
-        sio = _skops_io()
         self.feature_importance()
         state = {
             "name": self.name,
@@ -222,20 +221,12 @@ class _SklearnForecaster(Forecaster):
             "importance": json.dumps(self.importance_),
             "models": {str(h): m for h, m in self.models_.items()},
         }
-        atomic_write_bytes(Path(path), sio.dumps(state))
+        write_skops_state(Path(path), state)
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Read a model written by :meth:`save`, refusing any type outside scikit-learn/numpy."""
-        sio = _skops_io()
-        data = Path(path).read_bytes()
-        untrusted = sio.get_untrusted_types(data=data)
-        unsafe = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-        if unsafe:
-            raise EmkitError(f"{path}: refusing to load untrusted types {unsafe}")
-        state = sio.loads(data, trusted=untrusted)
-        if state.get("name") != cls.name:
-            raise EmkitError(f"{path}: holds a {state.get('name')!r} model, not {cls.name!r}")
+        state = read_skops_state(Path(path), cls.name)
         model = cls(**json.loads(state["options"]))
         model.horizons_ = [int(h) for h in state["horizons"]]
         model.feature_columns_ = [str(c) for c in state["feature_columns"]]
@@ -254,6 +245,30 @@ def _skops_io() -> Any:
     except ImportError as exc:  # pragma: no cover - skops is a core dependency
         raise EmkitError("saving scikit-learn forecasters needs skops: pip install skops") from exc
     return sio
+
+
+def write_skops_state(path: Path, state: dict[str, Any]) -> None:
+    """Write a forecaster's ``state`` (its ``name``, options, fitted estimators) with ``skops``."""
+    atomic_write_bytes(path, _skops_io().dumps(state))
+
+
+def read_skops_state(path: Path, name: str) -> dict[str, Any]:
+    """The state :func:`write_skops_state` wrote for the forecaster ``name``.
+
+    Raises:
+        EmkitError: the file holds a type outside scikit-learn/numpy/builtins (never loaded), or
+            another forecaster's model.
+    """
+    sio = _skops_io()
+    data = path.read_bytes()
+    untrusted = sio.get_untrusted_types(data=data)
+    unsafe = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if unsafe:
+        raise EmkitError(f"{path}: refusing to load untrusted types {unsafe}")
+    state: dict[str, Any] = sio.loads(data, trusted=untrusted)
+    if state.get("name") != name:
+        raise EmkitError(f"{path}: holds a {state.get('name')!r} model, not {name!r}")
+    return state
 
 
 def _by_source(values: pd.Series) -> pd.Series:

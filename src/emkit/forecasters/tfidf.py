@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, PositiveInt
 
-from _sdk import atomic_write_bytes
 from emkit.columns import label_series, proba_column
 from emkit.errors import EmkitError
 from emkit.features.schema import ColumnRole, FeatureSchema
-from emkit.forecasters.sklearn import _TRUSTED_PREFIXES, _skops_io
+from emkit.forecasters.sklearn import read_skops_state, write_skops_state
 from emkit.interfaces import Forecaster
 
 __all__ = ["TfidfForecaster", "text_columns", "text_documents"]
@@ -209,7 +208,6 @@ class TfidfForecaster(Forecaster):
         """Write the vectoriser, the regressions and metadata with ``skops`` (not pickle)."""
         if not self.horizons_:
             raise RuntimeError(f"forecaster {self.name!r} is not fitted; call fit() first")
-        sio = _skops_io()
         state = {
             "name": self.name,
             "options": json.dumps(self.options.model_dump()),
@@ -219,20 +217,12 @@ class TfidfForecaster(Forecaster):
             "vectorizer": self.vectorizer_,
             "models": {str(h): m for h, m in self.models_.items()},
         }
-        atomic_write_bytes(Path(path), sio.dumps(state))
+        write_skops_state(Path(path), state)
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Read a model written by :meth:`save`, refusing any type outside scikit-learn/numpy."""
-        sio = _skops_io()
-        data = Path(path).read_bytes()
-        untrusted = sio.get_untrusted_types(data=data)
-        unsafe = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-        if unsafe:
-            raise EmkitError(f"{path}: refusing to load untrusted types {unsafe}")
-        state = sio.loads(data, trusted=untrusted)
-        if state.get("name") != cls.name:
-            raise EmkitError(f"{path}: holds a {state.get('name')!r} model, not {cls.name!r}")
+        state = read_skops_state(Path(path), cls.name)
         model = cls(**json.loads(state["options"]))
         model.horizons_ = [int(h) for h in state["horizons"]]
         model.text_columns_ = [str(c) for c in state["text_columns"]]
