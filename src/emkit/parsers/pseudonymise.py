@@ -132,24 +132,31 @@ class ParseSummary(BaseModel):
     skipped: list[dict[str, int | str]] = Field(default_factory=list)
 
 
-def _offset_spans(messages: Iterable[ChatMessage], tz: str | None = None) -> list[UtcOffsetSpan]:
-    """The UTC offsets of ``messages``' local times, as spans of one offset, in time order.
-
-    Local times are each message's own wall clock (:attr:`~emkit.ChatMessage.local_sent_at`;
-    messages whose ``utc_offset`` is unknown are left out) or, with ``tz``, the instants in
-    that zone. A new span starts whenever the offset changes (daylight saving).
+def _zone(tz: str | None) -> zoneinfo.ZoneInfo | None:
+    """The zone named ``tz`` (``None`` for none).
 
     Raises:
         EmkitError: when ``tz`` is not a known IANA zone.
     """
-    zone = None
-    if tz is not None:
-        try:
-            zone = zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise EmkitError(
-                f"unknown time zone {tz!r} (use an IANA name like Europe/Madrid)"
-            ) from None
+    if tz is None:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise EmkitError(
+            f"unknown time zone {tz!r} (use an IANA name like Europe/Madrid)"
+        ) from None
+
+
+def _offset_spans(
+    messages: Iterable[ChatMessage], zone: zoneinfo.ZoneInfo | None = None
+) -> list[UtcOffsetSpan]:
+    """The UTC offsets of ``messages``' local times, as spans of one offset, in time order.
+
+    Local times are each message's own wall clock (:attr:`~emkit.ChatMessage.local_sent_at`;
+    messages whose ``utc_offset`` is unknown are left out) or, with ``zone``, the instants in
+    that zone. A new span starts whenever the offset changes (daylight saving).
+    """
     timeline = []
     for message in messages:
         if zone is not None:
@@ -231,14 +238,7 @@ def export_to_patient(
         EmkitError: when ``out`` exists (without ``overwrite``) or ``tz`` is unknown.
     """
     out = Path(out)
-    zone = None
-    if tz is not None:
-        try:
-            zone = zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise EmkitError(
-                f"unknown time zone {tz!r} (use an IANA name like Europe/Madrid)"
-            ) from None
+    zone = _zone(tz)
     patient = find_sender(export, sender)
     others = [name for name in export.senders() if name != patient]
     pseudonymise = Pseudonymiser(others, patient)
@@ -280,7 +280,7 @@ def export_to_patient(
         source=export.format,
         observation_start=min(all_days) if all_days else None,
         observation_end=max(all_days) if all_days else None,
-        utc_offsets=_offset_spans(export.messages, tz),
+        utc_offsets=_offset_spans(export.messages, zone),
         **existing,
     )
     events = read_events(out / "events.csv") if (out / "events.csv").exists() else []
