@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +29,16 @@ def review_sequences(draw: st.DrawFn, max_reviews: int = 15) -> list[tuple[Ratin
     return out
 
 
+def _states(
+    scheduler: Scheduler, reviews: Sequence[tuple[Rating, dt.datetime]]
+) -> Iterator[tuple[Rating, dt.datetime, SchedulerState]]:
+    """Each review with the state it leads to (what :meth:`Scheduler.replay` goes through)."""
+    state: SchedulerState | None = None
+    for rating, when in reviews:
+        state = scheduler.review(state, rating, when)
+        yield rating, when, state
+
+
 _SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -38,10 +48,7 @@ def check_scheduler_state_invariants(factory: Factory) -> None:
     @_SETTINGS
     @given(reviews=review_sequences())
     def run(reviews: list[tuple[Rating, dt.datetime]]) -> None:
-        scheduler = factory()
-        state: SchedulerState | None = None
-        for rating, when in reviews:
-            state = scheduler.review(state, rating, when)
+        for rating, when, state in _states(factory(), reviews):
             assert state.due > when, (state.due, when)
             assert state.interval_days >= 0
             assert state.due.utcoffset() == dt.timedelta(0)
@@ -99,9 +106,7 @@ def check_scheduler_open_recall_signal(factory: Factory) -> None:
     @given(reviews=review_sequences())
     def run(reviews: list[tuple[Rating, dt.datetime]]) -> None:
         scheduler = factory()
-        state: SchedulerState | None = None
-        for rating, when in reviews:
-            state = scheduler.review(state, rating, when)
+        for _, _, state in _states(scheduler, reviews):
             for thresholds in (MemoryThresholds(), MemoryThresholds(min_interval_days=1e6)):
                 ready = scheduler.ready_for_open_recall(state, thresholds)
                 assert isinstance(ready, bool), ready
