@@ -37,7 +37,7 @@ UV_PIP := $(UV) pip --quiet
 UV_INSTALL := --compile-bytecode $(UV_SOURCES) $(UV_BUILD)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install lock test-latest demo test pytest lint docs bench clean
+.PHONY: install lock test-latest demo test pytest lint docs bench clean browser
 
 install: $(STAMP)
 
@@ -97,7 +97,13 @@ lint: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-pytest: $(STAMP)
+# medcards-web's browser tests drive Debian's Chromium through Playwright's `executable_path`
+# (Playwright's own browser download is not used). Installed here when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+pytest: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint docs pytest

@@ -1,0 +1,1 @@
+"""Per-patient feature extraction fanned out on a Dask cluster."""

@@ -1,0 +1,1 @@
+"""A PostgreSQL feature store for emkit, through psycopg 3."""

@@ -1,0 +1,1 @@
+"""medcards ingest for PDF, HTML and DOCX guides."""

@@ -1,0 +1,1 @@
+"""medcards serve: study, calendar, angles and dashboard in the browser."""
