@@ -12,8 +12,9 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from medcards.models import CardKind, CardRequest
+from medcards.models import CardKind, CardRequest, SourceLocation
 
 #: Longest short statement: a fact, an option, a question, a topic title (characters).
 SHORT_TEXT_MAX = 300
@@ -28,6 +29,12 @@ ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
 LongText = Annotated[str, Field(min_length=1, max_length=LONG_TEXT_MAX)]
 #: A verbatim quote of the context (at most :data:`QUOTE_MAX` characters).
 Quote = Annotated[str, Field(min_length=1, max_length=QUOTE_MAX)]
+#: Where an evidence quote is printed in the guide: set after generation (never by a model, so
+#: it is left out of the JSON Schema) and left out of dumps while unset, so cards without one
+#: serialise, and get their :func:`card_id`, exactly as before.
+Location = Annotated[
+    SkipJsonSchema[SourceLocation | None], Field(default=None, exclude_if=lambda v: v is None)
+]
 
 
 class _CardModel(BaseModel):
@@ -40,10 +47,12 @@ class Fact(_CardModel):
     Attributes:
         text: The statement, as the student reads it.
         evidence: The sentence of the source context it comes from, quoted verbatim.
+        location: Where ``evidence`` is printed in the guide (page, line, section), when known.
     """
 
     text: ShortText
     evidence: Quote
+    location: Location = None
 
 
 class BattleCard(_CardModel):
@@ -89,6 +98,7 @@ class MCQDrill(_CardModel):
         answer_index: Index (0-based) of the one correct option.
         explanation: Why that option is right.
         evidence: Verbatim quote of the context that supports the answer.
+        location: Where ``evidence`` is printed in the guide (page, line, section), when known.
     """
 
     kind: Literal["mcq"] = "mcq"
@@ -99,6 +109,7 @@ class MCQDrill(_CardModel):
     answer_index: int = Field(ge=0, le=4)
     explanation: LongText
     evidence: Quote
+    location: Location = None
 
     @model_validator(mode="after")
     def _answer_in_range(self) -> MCQDrill:

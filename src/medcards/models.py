@@ -152,3 +152,50 @@ class MemoryThresholds(BaseModel):
     min_interval_days: float = Field(default=7.0, ge=0)
     min_ease: float = 2.6
     max_difficulty: float = Field(default=5.0, ge=1.0, le=10.0)
+
+
+class SourceLocation(BaseModel):
+    """Where a card's evidence quote is printed in its guide.
+
+    Attributes:
+        file: The guide file (as given to ``medcards ingest``), when known.
+        first_page: 1-based page the quote starts on (PDF guides).
+        last_page: 1-based page the quote ends on (equal to ``first_page`` unless the quote runs
+            across a page break).
+        line: 1-based line of the guide the quote starts on (Markdown and text guides).
+        section: The heading the quote sits under: a sub-heading of the topic, else its title.
+        citations: Citation markers next to the quote in a NotebookLM note (``"[1]"``), with the
+            source they name when the note lists its sources (``"[1] Guía ADA 2024"``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str | None = None
+    first_page: int | None = Field(default=None, ge=1)
+    last_page: int | None = Field(default=None, ge=1)
+    line: int | None = Field(default=None, ge=1)
+    section: str | None = None
+    citations: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """A short reference a student can check, e.g. ``"cad.pdf, p. 3, Tratamiento"``.
+
+        Page ranges read ``pp. 3-4``; a text guide gives its line (``l. 12``).
+        """
+        parts: list[str] = []
+        if self.file:
+            parts.append(Path(self.file).name)
+        if self.first_page is not None:
+            last = self.last_page or self.first_page
+            pages = (
+                f"p. {self.first_page}"
+                if last == self.first_page
+                else f"pp. {self.first_page}-{last}"
+            )
+            parts.append(pages)
+        elif self.line is not None:
+            parts.append(f"l. {self.line}")
+        if self.section:
+            parts.append(self.section)
+        parts.extend(self.citations)
+        return ", ".join(parts)
