@@ -50,6 +50,12 @@ from medcards.cards import (
     parse_card,
 )
 from medcards.errors import BackendError, CardRejected, MedcardsError
+from medcards.generation.answer_key import (
+    AnswerKeyReport,
+    DeckKeyReport,
+    check_answer_key,
+    check_deck_keys,
+)
 from medcards.generation.grounding import (
     ClaimCheck,
     GroundingReport,
@@ -110,6 +116,7 @@ __version__ = _VERSION
 __getattr__ = _deprecated_aliases("medcards", {"Exporter": "medcards.ModelExporter"})
 
 __all__ = [
+    "AnswerKeyReport",
     "Backend",
     "BackendError",
     "BattleCard",
@@ -123,6 +130,7 @@ __all__ = [
     "ClaimCheck",
     "Completion",
     "DEFAULT_CONTEXT_TOKENS",
+    "DeckKeyReport",
     "ExportResult",
     "Fact",
     "GroundingReport",
@@ -163,7 +171,9 @@ __all__ = [
     "card_id",
     "card_json_schema",
     "card_model",
+    "check_answer_key",
     "check_card",
+    "check_deck_keys",
     "exporter_names",
     "extract_json",
     "find_quantities",

@@ -2,7 +2,8 @@
 
 Each attempt runs prompt → backend (JSON-Schema constrained when the backend supports it) →
 parse → pydantic validation → sanity checks (no degenerate repetition; for MCQs unique options
-and one answer) → grounding against the context. The first attempt that passes is returned,
+and one answer) → grounding against the context → for MCQs, the answer-key checks
+(:func:`medcards.check_answer_key`). The first attempt that passes is returned,
 with MCQ options shuffled by a seeded generator. Otherwise the failure reasons are fed back into
 the next prompt, up to ``max_attempts``, and then :class:`~medcards.CardRejected` lists every
 reason. A :class:`~medcards.BackendError` (server down, model missing, context too long) is not
@@ -21,6 +22,7 @@ from pydantic import ConfigDict, Field, ValidationError
 
 from medcards.cards import Card, MCQDrill, apply_request_fields, card_json_schema, parse_card
 from medcards.errors import CardRejected
+from medcards.generation.answer_key import check_answer_key
 from medcards.generation.grounding import Strictness, check_card, normalize
 from medcards.generation.prompts import build_messages
 from medcards.interfaces import Backend, CardGenerator
@@ -216,6 +218,8 @@ class LLMCardGenerator(CardGenerator):
         problems = sanity_problems(card)
         report = check_card(card, request.context, self.options.strictness)
         problems += report.reasons()
+        if isinstance(card, MCQDrill):
+            problems += check_answer_key(card).reasons()
         if problems:
             return None, problems
         return card, []
