@@ -120,7 +120,12 @@ from emkit.plugins import (
     list_plugins,
     load_plugins,
 )
-from emkit.store import DEFAULT_STORE_BACKEND, FeatureStoreError, open_feature_store
+from emkit.store import (
+    DEFAULT_STORE_BACKEND,
+    FeatureSetVersion,
+    FeatureStoreError,
+    open_feature_store,
+)
 
 __version__ = _VERSION
 
@@ -140,6 +145,7 @@ __all__ = [
     "FeatureColumn",
     "FeatureExtractor",
     "FeatureSchema",
+    "FeatureSetVersion",
     "FeatureStore",
     "FeatureStoreError",
     "Forecaster",
