@@ -37,6 +37,14 @@ class FSRSScheduler(Scheduler):
     ``ease`` is the difficulty mapped by :func:`fsrs_difficulty_to_ease`; ``repetitions`` counts
     consecutive non-Fail reviews. Interval fuzzing is off by default so that replays are exact;
     with ``seed`` set it is always off.
+
+    **Exam-date mode** (``exam_date`` and ``exam_target``): when a review would schedule the
+    card after the exam while its predicted recall on the exam day (FSRS retrievability at
+    00:00 UTC of ``exam_date``) is below ``exam_target``, the card is brought forward to the
+    earliest day on which one more successful (Good) review lifts the exam-day recall to the
+    target; if no day before the exam can, to the day before it. Each review re-applies the
+    rule, so the last review before the exam leaves every card at the target when it is
+    passed. After the exam day the mode has no effect.
     """
 
     name: ClassVar[str] = "fsrs"
@@ -61,6 +69,12 @@ class FSRSScheduler(Scheduler):
         )
         parameters: tuple[float, ...] | None = Field(
             default=None, description="The 21 FSRS-6 weights; None uses the package defaults."
+        )
+        exam_date: dt.date | None = Field(
+            default=None, description="Exam day: schedule so recall that day reaches the target."
+        )
+        exam_target: float = Field(
+            default=0.9, gt=0.0, lt=1.0, description="Predicted recall wanted on the exam day."
         )
 
     options: Options
@@ -112,6 +126,9 @@ class FSRSScheduler(Scheduler):
         if state is None:
             card.due = now
         new_card, _ = self._fsrs().review_card(card, fsrs.Rating(int(rating)), now)
+        exam_due = self._exam_due(new_card, now)
+        if exam_due is not None and exam_due < new_card.due:
+            new_card.due = exam_due
         repetitions = 0 if rating == Rating.FAIL else (state.repetitions if state else 0) + 1
         interval = (new_card.due - now).total_seconds() / 86_400
         return SchedulerState(
@@ -123,6 +140,44 @@ class FSRSScheduler(Scheduler):
             last_review=now,
             data=dict(new_card.to_dict()),
         )
+
+    def exam_time(self) -> dt.datetime | None:
+        """Start (00:00 UTC) of the exam day, or None outside exam-date mode."""
+        day = self.options.exam_date
+        return None if day is None else dt.datetime.combine(day, dt.time(), dt.UTC)
+
+    def _exam_due(self, card: Any, now: dt.datetime) -> dt.datetime | None:
+        """The earlier due exam-date mode asks for, or None when the card needs none."""
+        import fsrs
+
+        exam = self.exam_time()
+        if exam is None or card.due < exam or card.stability is None:
+            return None
+        scheduler = self._fsrs()
+        target = self.options.exam_target
+        if scheduler.get_card_retrievability(card, exam) >= target:
+            return None
+        days = int((exam - now).total_seconds() // 86_400)
+        if days < 1:
+            return None
+
+        def reaches(day: int) -> bool:
+            when = now + dt.timedelta(days=day)
+            passed, _ = scheduler.review_card(card, fsrs.Rating.Good, when)
+            return bool(scheduler.get_card_retrievability(passed, exam) >= target)
+
+        # Exam-day recall after a Good review rises as the review nears the exam: bisect for
+        # the earliest day that reaches the target (the day before the exam when none does).
+        low, high = 1, days
+        if not reaches(high):
+            return now + dt.timedelta(days=high)
+        while low < high:
+            mid = (low + high) // 2
+            if reaches(mid):
+                high = mid
+            else:
+                low = mid + 1
+        return now + dt.timedelta(days=low)
 
     def recall_probability(self, state: SchedulerState, now: dt.datetime) -> float | None:
         """FSRS retrievability at ``now``: the probability (0-1) of recalling the card."""

@@ -11,7 +11,8 @@ Typical use::
 Inside, each job has its module (all private): ``repository`` (every SQL statement on the
 database), ``db`` (schema and migrations), ``queue``, ``ladder`` (the mastery rules, as pure
 functions of the scheduler's Level-2 signal), ``angles``, ``engine`` (the loop that ties them),
-``transfer`` (JSON), ``anki``, ``dashboard`` and ``session`` (the terminal loop).
+``transfer`` (JSON), ``anki``, ``dashboard``, ``workload`` (the FSRS workload simulator) and
+``session`` (the terminal loop).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from medcards.study.dashboard import (
 from medcards.study.db import SCHEMA_VERSION, connect, integrity_errors
 from medcards.study.engine import StudyEngine
 from medcards.study.errors import (
+    DuplicateReviewError,
     InvalidRatingError,
     StudyDatabaseError,
     StudyDatabaseVersionError,
@@ -55,11 +57,13 @@ from medcards.study.transfer import (
     import_json,
     load_document,
 )
+from medcards.study.workload import WorkloadForecast, simulate_workload
 
 __all__ = [
     "DEFAULT_PERSPECTIVES",
     "DailyLimits",
     "Dashboard",
+    "DuplicateReviewError",
     "InvalidRatingError",
     "LadderStep",
     "MasteryRules",
@@ -78,6 +82,7 @@ __all__ = [
     "TopicLevel",
     "UnknownCardError",
     "UnknownTopicError",
+    "WorkloadForecast",
     "card_back",
     "card_front",
     "climb",
@@ -99,4 +104,5 @@ __all__ = [
     "ready_for_open_recall",
     "run_session",
     "scripted",
+    "simulate_workload",
 ]

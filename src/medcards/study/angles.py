@@ -8,6 +8,7 @@ a topic is pending, the mastery ladder holds the topic where it is.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from medcards.cards import Card
@@ -51,8 +52,12 @@ def review_variant(
     rating: Rating,
     now: dt.datetime,
     success_rating: Rating,
+    check: Callable[[], None] | None = None,
 ) -> ReviewOutcome:
     """Log a review of an angle variant, passing the angle when ``rating >= success_rating``.
+
+    ``check`` runs first inside the write transaction (the idempotency check); what it raises
+    leaves nothing written.
 
     Raises:
         StudyError: the variant belongs to no angle.
@@ -64,6 +69,8 @@ def review_variant(
     passed = rating >= success_rating
     stamp = ts(now)
     with repo.transaction():
+        if check is not None:
+            check()
         first = passed_at is None and not repo.was_reviewed(stored.card_id)
         review_id = repo.insert_review(
             (

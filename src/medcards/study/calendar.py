@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from medcards.study.errors import StudyError
 from medcards.study.repository import StudyRepository, ts
@@ -103,6 +104,21 @@ def jsonl_rows(path: Path, now: dt.datetime, date_assigned: dt.date | None) -> l
     sections = load_topics(path)
     return [
         (s.title, s.context, s.modulo, len(sections) - i, day, ts(now))
+        for i, s in enumerate(sections)
+    ]
+
+
+def section_rows(
+    sections: Sequence[Any], now: dt.datetime, date_assigned: dt.date | None
+) -> list[Row]:
+    """The topic rows of guide sections (``title``, ``context``, ``modulo``), in guide order.
+
+    Priorities keep the guide's order (earlier sections first); every topic is assigned
+    ``date_assigned`` (default ``now``'s day).
+    """
+    day = (date_assigned or now.date()).isoformat()
+    return [
+        (str(s.title), str(s.context), str(s.modulo), len(sections) - i, day, ts(now))
         for i, s in enumerate(sections)
     ]
 

@@ -47,6 +47,11 @@ class Dashboard(BaseModel):
             overdue cards), as ``(date, count)``.
         retention: Retention per module, sorted by module.
         total_reviews: Reviews in the log.
+        history: Reviews logged on each of the last ``days`` days (today last), as
+            ``(date, reviews, repeat reviews, repeat reviews not failed)``.
+        mastered_topics: Titles of the mastered topics, in calendar order.
+        angles_passed: Angle variants passed.
+        recovered_cards: Failed cards whose angles are all passed.
     """
 
     as_of: dt.datetime
@@ -57,6 +62,16 @@ class Dashboard(BaseModel):
     forecast: list[tuple[dt.date, int]]
     retention: list[ModuleRetention]
     total_reviews: int
+    history: list[tuple[dt.date, int, int, int]] = Field(default_factory=list)
+    mastered_topics: list[str] = Field(default_factory=list)
+    angles_passed: int = 0
+    recovered_cards: int = 0
+
+    @property
+    def overall_retention(self) -> float | None:
+        """Share of all repeat reviews not failed (0-1), None without reviews."""
+        total = sum(r.reviews for r in self.retention)
+        return sum(r.recalled for r in self.retention) / total if total else None
 
 
 def compute_dashboard(
@@ -81,6 +96,19 @@ def compute_dashboard(
         for modulo, recalled, total in repo.retention_by_module()
     ]
     total = repo.count_reviews()
+    first_day = math.floor(today_start / DAY) - max(days, 1) + 1
+    logged = {
+        d: (n, rep, ok)
+        for d, n, rep, ok in repo.reviews_per_day(first_day * DAY, today_start + DAY)
+    }
+    history = [
+        (
+            dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + d),
+            *logged.get(d, (0, 0, 0)),
+        )
+        for d in range(first_day, first_day + max(days, 1))
+    ]
+    _, passed = repo.angle_counts()
     return Dashboard(
         as_of=now,
         new_topics=new_topics,
@@ -90,6 +118,10 @@ def compute_dashboard(
         forecast=forecast,
         retention=retention,
         total_reviews=total,
+        history=history,
+        mastered_topics=repo.mastered_titles(),
+        angles_passed=passed,
+        recovered_cards=repo.recovered_parents(),
     )
 
 

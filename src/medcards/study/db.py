@@ -16,6 +16,9 @@ Tables (times are UTC epoch seconds, ``REAL``; dates are ISO ``YYYY-MM-DD``):
 - ``angles``: angle sub-nodes: ``angle_id``, ``parent`` (the failed card), the variant card and
   its ``perspective``; ``passed_at`` is set when the variant is passed.
 - ``reviews``: the append-only review log (triggers refuse UPDATE and DELETE).
+- ``settings`` (schema version 2): the study preferences of this database as ``key`` ->
+  JSON ``value`` (scheduler, desired retention, daily limits, generator, exam date, fitted
+  FSRS parameters), so that every program opening the file studies it the same way.
 
 The schema version is ``PRAGMA user_version``. Each migration runs inside one transaction
 together with the version bump, so a database is never left half-migrated. The journal is WAL.
@@ -112,10 +115,17 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews
            BEGIN SELECT RAISE(ABORT, 'reviews is an append-only log'); END""",
     ],
+    [
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY CHECK (length(key) > 0),
+            value TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
-_TABLES = {"topics", "cards", "card_state", "angles", "reviews"}
+_TABLES = {"topics", "cards", "card_state", "angles", "reviews", "settings"}
 
 
 def connect(path: str | Path, *, migrations: list[list[str]] | None = None) -> sqlite3.Connection:

@@ -19,8 +19,9 @@ its own module (``calendar``, ``supply``, ``queue``, ``ladder``, ``angles``, ``r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -30,7 +31,12 @@ from medcards.interfaces import CardGenerator, Scheduler
 from medcards.models import CardKind, Rating, SchedulerState
 from medcards.study import angles, calendar, ladder
 from medcards.study.angles import DEFAULT_PERSPECTIVES
-from medcards.study.errors import InvalidRatingError, StudyError, UnknownTopicError
+from medcards.study.errors import (
+    DuplicateReviewError,
+    InvalidRatingError,
+    StudyError,
+    UnknownTopicError,
+)
 from medcards.study.ladder import MasteryRules, TopicLevel
 from medcards.study.queue import DailyLimits, StudyQueue
 from medcards.study.records import (
@@ -187,6 +193,55 @@ class StudyEngine:
         rows = calendar.jsonl_rows(Path(path), check_now(now), date_assigned)
         return [self.topic(t) for t in calendar.insert_topics(self.repo, rows, path)]
 
+    def import_sections(
+        self,
+        sections: Sequence[Any],
+        *,
+        date_assigned: dt.date | None = None,
+        now: dt.datetime | None = None,
+        source: str = "guide",
+    ) -> list[Topic]:
+        """Add guide sections (:class:`medcards.GuideSection`) as topics, in one transaction.
+
+        As :meth:`import_topics_jsonl`: priorities keep the guide's order, every topic gets
+        ``date_assigned`` (default today).
+
+        Raises:
+            StudyError: a title already stored or repeated, naming ``source``; nothing is added.
+        """
+        rows = calendar.section_rows(sections, check_now(now), date_assigned)
+        return [self.topic(t) for t in calendar.insert_topics(self.repo, rows, source)]
+
+    def edit_topic(
+        self, key: int | str, *, modulo: str, priority: int, date_assigned: dt.date
+    ) -> Topic:
+        """Change a topic's module, priority and calendar day.
+
+        Raises:
+            UnknownTopicError: no such topic.
+        """
+        found = self.topic(key)
+        with self.repo.transaction():
+            self.repo.update_topic_calendar(
+                found.topic_id,
+                modulo=modulo.strip(),
+                priority=priority,
+                date_assigned=date_assigned,
+            )
+        return self.topic(found.topic_id)
+
+    def ensure_card(self, topic: Topic | int | str, kind: CardKind | str) -> int | None:
+        """The id of a stored card of ``kind`` for ``topic``, generated and stored if missing.
+
+        Returns None when no card could be made; the reasons are in :attr:`rejections`.
+
+        Raises:
+            UnknownTopicError: no such topic.
+            BackendError: the generator's backend failed (nothing is stored then).
+        """
+        found = topic if isinstance(topic, Topic) else self.topic(topic)
+        return self.supply.card_of_kind(found, CardKind(kind))
+
     def topic(self, key: int | str) -> Topic:
         """The topic with id or title ``key``.
 
@@ -251,6 +306,11 @@ class StudyEngine:
         """Up to ``limit`` scheduled cards due at ``now``, in queue order: (topic, card, due)."""
         return self.queue.due_cards(check_now(now), limit)
 
+    def new_topics(self, now: dt.datetime | None = None, *, limit: int = 50) -> list[Topic]:
+        """Up to ``limit`` never-studied topics assigned up to today, in the queue's order."""
+        day = check_now(now).date()
+        return [self.topic(t) for t in self.repo.new_topic_ids(day, limit)]
+
     def next_topic(self, now: dt.datetime | None = None) -> StudyItem | None:
         """What to study next at ``now``, or None when nothing is left for today.
 
@@ -265,13 +325,52 @@ class StudyEngine:
             mcq_for=lambda topic: self.supply.card_of_kind(topic, CardKind.MCQ),
         )
 
+    # -- settings --------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """The preferences stored in this database (``key -> value``), empty when none."""
+        return {k: json.loads(v) for k, v in self.repo.settings().items()}
+
+    def save_settings(self, values: Mapping[str, Any]) -> None:
+        """Store preferences (JSON-serialisable values), replacing those with the same keys."""
+        encoded = {str(k): json.dumps(v, ensure_ascii=False) for k, v in values.items()}
+        with self.repo.transaction():
+            self.repo.write_settings(encoded, ts(dt.datetime.now(dt.UTC)))
+
     # -- reviews ---------------------------------------------------------------------------
+
+    def reviews_of(self, card_id: int) -> int:
+        """How many reviews of ``card_id`` the log holds (the idempotency count of a shown card)."""
+        return self.repo.count_reviews_of(card_id)
+
+    def preview(
+        self, card: StudyItem | StoredCard | int, now: dt.datetime | None = None
+    ) -> dict[Rating, dt.datetime | None]:
+        """When ``card`` would next be due after each rating at ``now`` (nothing is stored).
+
+        Angle variants are not scheduled: their values are None.
+
+        Raises:
+            UnknownCardError: no such card.
+        """
+        now = check_now(now)
+        if isinstance(card, StudyItem):
+            card = card.card
+        stored = card if isinstance(card, StoredCard) else self.card(int(card))
+        if stored.kind == CardKind.VARIANT:
+            return dict.fromkeys(Rating)
+        before = self.state(stored.card_id)
+        if before is not None and before.scheduler != self.scheduler.name:
+            return dict.fromkeys(Rating)
+        return {r: self.scheduler.review(before, r, now).due for r in Rating}
 
     def update_progress(
         self,
         card: StudyItem | StoredCard | int,
         rating: Rating | int | str,
         now: dt.datetime | None = None,
+        *,
+        shown_reviews: int | None = None,
     ) -> ReviewOutcome:
         """Record a review of ``card`` rated ``rating`` at ``now``, all in one transaction.
 
@@ -279,9 +378,18 @@ class StudyEngine:
         on a Fail, creates an angle variant (generated before the transaction, so a slow or
         failing generator never leaves a half-written review).
 
+        Args:
+            card: The card (or the queue item) reviewed.
+            rating: 1-4 or a rating name.
+            now: Time of the review (UTC; default now).
+            shown_reviews: The idempotency key of a shown card: :meth:`reviews_of` when it was
+                shown. If the log has more reviews of the card by the time this one is written
+                (a double submit, a reload, a second tab), nothing is recorded.
+
         Raises:
             InvalidRatingError: rating not in 1-4.
             UnknownCardError: no such card.
+            DuplicateReviewError: ``shown_reviews`` is stale: the card was already rated.
         """
         rating = parse_rating(rating)
         now = check_now(now)
@@ -290,9 +398,16 @@ class StudyEngine:
         card_id = card.card_id if isinstance(card, StoredCard) else int(card)
         stored = self.card(card_id)
         topic = self.topic(stored.topic_id)
+        self._check_fresh(card_id, shown_reviews)
         if stored.kind == CardKind.VARIANT:
             return angles.review_variant(
-                self.repo, stored, topic, rating, now, self.rules.success_rating
+                self.repo,
+                stored,
+                topic,
+                rating,
+                now,
+                self.rules.success_rating,
+                check=lambda: self._check_fresh(card_id, shown_reviews),
             )
         if stored.retired:
             raise StudyError(
@@ -340,6 +455,7 @@ class StudyEngine:
                 rejected = self.rejections.get(topic.title, ["no variant generated"])
         stamp = ts(now)
         with self.repo.transaction():
+            self._check_fresh(card_id, shown_reviews)
             review_id = self.repo.insert_review(
                 (
                     card_id,
@@ -376,6 +492,18 @@ class StudyEngine:
             promotion_blocked=step.blocked,
         )
 
+    def _check_fresh(self, card_id: int, shown_reviews: int | None) -> None:
+        if shown_reviews is None:
+            return
+        if self.repo.count_reviews_of(card_id) != shown_reviews:
+            last = self.repo.last_review_id(card_id)
+            raise DuplicateReviewError(
+                f"card {card_id} was already rated since it was shown (review #{last}); "
+                "the rating was not recorded twice",
+                card_id=card_id,
+                review_id=last,
+            )
+
     def eligible_for_open_recall(self, state: SchedulerState) -> bool:
         """Whether a level-1 card in ``state`` has earned level 2 (see :class:`MasteryRules`).
 
@@ -388,6 +516,21 @@ class StudyEngine:
     def angles(self, *, pending_only: bool = False) -> list[dict[str, Any]]:
         """Angle sub-nodes: ``angle_id``, ``parent``, ``card_id``, ``perspective``, ``passed``."""
         return angles.list_angles(self.repo, pending_only=pending_only)
+
+    def review(self, review_id: int) -> dict[str, Any] | None:
+        """One review of the log, as :meth:`review_log`'s dicts, or None.
+
+        The dict has ``angle_id`` too: the angle its Fail created, if any.
+        """
+        record = self.repo.review(review_id)
+        if record is None:
+            return None
+        record["angle_id"] = self.repo.angle_made_by(record["card_id"], record["reviewed_at"])
+        record["reviewed_at"] = utc(record["reviewed_at"])
+        if record["due"] is not None:
+            record["due"] = utc(record["due"])
+        record["first_review"] = bool(record["first_review"])
+        return record
 
     def review_log(self) -> list[dict[str, Any]]:
         """The whole review log, oldest first, as dicts (times as UTC datetimes)."""

@@ -31,3 +31,18 @@ class UnknownCardError(UnknownTopicError):
 
 class InvalidRatingError(StudyError):
     """A rating outside 1 (Fail) ... 4 (Easy)."""
+
+
+class DuplicateReviewError(StudyError):
+    """A rating for a card that was already rated since it was shown (double submit, two tabs).
+
+    Attributes:
+        card_id: The card.
+        review_id: The review already recorded for it.
+    """
+
+    def __init__(self, message: str, *, card_id: int, review_id: int | None) -> None:
+        """Keep the card and the review already recorded."""
+        super().__init__(message)
+        self.card_id = card_id
+        self.review_id = review_id

@@ -213,6 +213,15 @@ class StudyRepository:
         ).fetchone()
         return None if row is None else int(row[0])
 
+    def new_topic_ids(self, day: dt.date, limit: int) -> list[int]:
+        """Up to ``limit`` never-studied topics assigned up to ``day``, in calendar order."""
+        rows = self.conn.execute(
+            "SELECT topic_id FROM topics WHERE introduced_at IS NULL AND date_assigned <= ?"
+            " ORDER BY date_assigned, priority DESC, modulo, topic_id LIMIT ?",
+            (day.isoformat(), limit),
+        )
+        return [int(r[0]) for r in rows]
+
     def count_introduced_between(self, start: float, end: float) -> int:
         """Topics first studied in ``[start, end)``."""
         row = self.conn.execute(
@@ -232,6 +241,28 @@ class StudyRepository:
             "SELECT level, count(*) FROM topics WHERE introduced_at IS NOT NULL GROUP BY level"
         )
         return {int(level): int(count) for level, count in rows}
+
+    def update_topic_calendar(
+        self, topic_id: int, *, modulo: str, priority: int, date_assigned: dt.date
+    ) -> None:
+        """Set a topic's module, priority and day assigned (its scheduled card's priority too)."""
+        self.conn.execute(
+            "UPDATE topics SET modulo = ?, priority = ?, date_assigned = ? WHERE topic_id = ?",
+            (modulo, priority, date_assigned.isoformat(), topic_id),
+        )
+        self.conn.execute(
+            "UPDATE card_state SET priority = ? WHERE card_id IN"
+            " (SELECT card_id FROM cards WHERE topic_id = ?)",
+            (priority, topic_id),
+        )
+
+    def mastered_titles(self) -> list[str]:
+        """Titles of the mastered (level 3) topics, in calendar order."""
+        rows = self.conn.execute(
+            "SELECT title FROM topics WHERE level = 3 AND introduced_at IS NOT NULL"
+            " ORDER BY date_assigned, priority DESC, modulo, topic_id"
+        )
+        return [str(r[0]) for r in rows]
 
     def topic_records(self) -> list[tuple[Any, ...]]:
         """Every topic whole, by id.
@@ -460,6 +491,22 @@ class StudyRepository:
         ).fetchone()
         return None if row is None else (int(row[0]), int(row[1]))
 
+    def angle_counts(self) -> tuple[int, int]:
+        """``(pending, passed)`` angles."""
+        row = self.conn.execute(
+            "SELECT coalesce(sum(passed_at IS NULL), 0), coalesce(sum(passed_at IS NOT NULL), 0)"
+            " FROM angles"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def recovered_parents(self) -> int:
+        """Failed cards with angles, every one of them passed (the card is recovered)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM (SELECT parent FROM angles GROUP BY parent"
+            " HAVING sum(passed_at IS NULL) = 0)"
+        ).fetchone()
+        return int(row[0])
+
     def angle_records(self, *, pending_only: bool = False) -> list[tuple[Any, ...]]:
         """Angles by id: angle_id, parent, card_id, perspective, created_at, passed_at."""
         query = "SELECT angle_id, parent, card_id, perspective, created_at, passed_at FROM angles"
@@ -484,6 +531,52 @@ class StudyRepository:
         ).fetchone()
         return row is not None
 
+    def count_reviews_of(self, card_id: int) -> int:
+        """Reviews of ``card_id`` in the log."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM reviews WHERE card_id = ?", (card_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def review(self, review_id: int) -> dict[str, Any] | None:
+        """One review of the log as a dict with :data:`REVIEW_LOG_COLUMNS`, or None."""
+        row = self.conn.execute(
+            f"SELECT {', '.join(REVIEW_LOG_COLUMNS)} FROM reviews WHERE review_id = ?",
+            (review_id,),
+        ).fetchone()
+        return None if row is None else dict(zip(REVIEW_LOG_COLUMNS, row, strict=True))
+
+    def angle_made_by(self, parent: int, stamp: float) -> int | None:
+        """The angle created for the failed card ``parent`` at ``stamp`` (its review), or None."""
+        row = self.conn.execute(
+            "SELECT angle_id FROM angles WHERE parent = ? AND created_at = ?", (parent, stamp)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def last_review_id(self, card_id: int) -> int | None:
+        """The latest review of ``card_id`` in the log, or None."""
+        row = self.conn.execute(
+            "SELECT max(review_id) FROM reviews WHERE card_id = ?", (card_id,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def reviews_per_day(self, start: float, end: float) -> list[tuple[int, int, int, int]]:
+        """``(day, reviews, repeat reviews, repeat reviews not failed)`` per UTC day.
+
+        Covers ``[start, end)``.
+
+        Day numbers are ``floor(reviewed_at / DAY)``; the recalled count covers scheduled repeat
+        reviews only (not first sights, not variants), as retention does.
+        """
+        rows = self.conn.execute(
+            "SELECT CAST(reviewed_at / ? AS INTEGER) AS d, count(*),"
+            " sum(first_review = 0 AND kind != 'variant'),"
+            " sum(first_review = 0 AND kind != 'variant' AND rating > 1)"
+            " FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ? GROUP BY d ORDER BY d",
+            (DAY, start, end),
+        )
+        return [(int(d), int(n), int(rep or 0), int(ok or 0)) for d, n, rep, ok in rows]
+
     def count_repeat_reviews_between(self, start: float, end: float) -> int:
         """Scheduled reviews (not first sights, not variants) logged in ``[start, end)``."""
         row = self.conn.execute(
@@ -506,6 +599,19 @@ class StudyRepository:
             " GROUP BY t.modulo ORDER BY t.modulo"
         )
         return [(str(m), int(recalled), int(total)) for m, recalled, total in rows]
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """Every stored setting, ``key -> JSON text``."""
+        return {str(k): str(v) for k, v in self.conn.execute("SELECT key, value FROM settings")}
+
+    def write_settings(self, values: dict[str, str], stamp: float) -> None:
+        """Store (or replace) settings, ``key -> JSON text``."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+            [(k, v, stamp) for k, v in values.items()],
+        )
 
     def review_log(self) -> list[dict[str, Any]]:
         """The whole review log, oldest first, as dicts with :data:`REVIEW_LOG_COLUMNS`."""
