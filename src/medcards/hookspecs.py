@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
+    from medcards.ingest import DocumentReader
     from medcards.interfaces import Backend, CardGenerator, ModelExporter, Scheduler, Trainer
 
 hookspec = pluggy.HookspecMarker("medcards")
@@ -43,6 +44,15 @@ def medcards_register_exporters(register: Callable[[type[ModelExporter]], None])
 
     :param register: call ``register(ExporterClass)`` for each :class:`~medcards.ModelExporter`
         subclass the plugin provides.
+    """
+
+
+@hookspec
+def medcards_register_readers(register: Callable[[type[DocumentReader]], None]) -> None:
+    """Register guide readers (PDF, HTML, DOCX...) that ``medcards ingest`` picks by suffix.
+
+    :param register: call ``register(ReaderClass)`` for each :class:`~medcards.DocumentReader`
+        subclass the plugin provides; its ``suffixes`` name the files it reads.
     """
 
 

@@ -7,12 +7,14 @@ plugins, which are discovered through the ``medcards`` entry-point group. Set
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 import pluggy
 
 from _sdk import PluginHost, PluginInfo, RegistrySpec
 from medcards import hookspecs
+from medcards.ingest import TEXT_SUFFIXES, DocumentReader, IngestError
 from medcards.interfaces import Backend, CardGenerator, ModelExporter, Scheduler, Trainer
 
 hookimpl = pluggy.HookimplMarker("medcards")
@@ -27,6 +29,7 @@ host = PluginHost(
             "card_generator", "card generator", "medcards_register_card_generators", CardGenerator
         ),
         RegistrySpec("exporter", "exporter", "medcards_register_exporters", ModelExporter),
+        RegistrySpec("reader", "document reader", "medcards_register_readers", DocumentReader),
         RegistrySpec("scheduler", "scheduler", "medcards_register_schedulers", Scheduler),
         RegistrySpec("trainer", "trainer", "medcards_register_trainers", Trainer),
     ],
@@ -60,6 +63,42 @@ def get_card_generator(name: str, **options: Any) -> CardGenerator:
 def get_exporter(name: str, **options: Any) -> ModelExporter:
     """The model exporter registered as ``name``, configured with ``options``."""
     return cast(ModelExporter, host.get("exporter", name, **options))
+
+
+def get_reader(name: str, **options: Any) -> DocumentReader:
+    """The document reader registered as ``name``, configured with ``options``."""
+    return cast(DocumentReader, host.get("reader", name, **options))
+
+
+#: Suffixes the ``medcards-documents`` plugin reads, for the "install it" advice.
+_DOCUMENT_SUFFIXES = (".pdf", ".html", ".htm", ".docx")
+
+
+def reader_for(path: Path) -> DocumentReader:
+    """The document reader for ``path``'s suffix (the first registered, by name, that reads it).
+
+    Raises:
+        IngestError: naming the file and the suffixes that can be read.
+    """
+    suffix = Path(path).suffix.lower()
+    readable = set(TEXT_SUFFIXES)
+    for impl in host.implementations("reader"):
+        cls = cast(type[DocumentReader], impl.cls)
+        if suffix in cls.suffixes:
+            return cast(DocumentReader, host.get("reader", impl.name))
+        readable.update(cls.suffixes)
+    advice = ""
+    if suffix in _DOCUMENT_SUFFIXES:
+        advice = "; install medcards-documents to read PDF, HTML and DOCX guides"
+    raise IngestError(
+        f"{path}: unsupported guide format {suffix!r} "
+        f"(readable: {', '.join(sorted(readable))}){advice}"
+    )
+
+
+def reader_names() -> list[str]:
+    """Names of every registered document reader."""
+    return [i.name for i in host.implementations("reader")]
 
 
 def get_scheduler(name: str, **options: Any) -> Scheduler:

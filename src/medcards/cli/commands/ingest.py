@@ -1,4 +1,9 @@
-"""``medcards ingest GUIDE --modulo M``: split a guide into topics (JSON Lines)."""
+"""``medcards ingest GUIDE --modulo M``: split a guide into topics (JSON Lines).
+
+The guide is read whole and split before anything is written, and the topics file is written
+atomically: a guide that cannot be read (no text layer, encrypted, over the size limit) leaves
+an existing topics file as it was.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import typer
 from rich.table import Table
 
 from _sdk.cli import console
-from medcards.ingest import DEFAULT_CONTEXT_TOKENS, save_topics, split_guide
+from medcards.ingest import DEFAULT_CONTEXT_TOKENS, DEFAULT_MAX_GUIDE_MB, save_topics, split_guide
 
 #: Tokens kept free for the prompt template and the generated card when fitting a backend.
 PROMPT_RESERVE = 1024
@@ -21,7 +26,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ingest")
     def ingest(
-        guide: Annotated[Path, typer.Argument(help="Guide file (.md or .txt).")],
+        guide: Annotated[
+            Path,
+            typer.Argument(
+                help="Guide file: .md or .txt (NotebookLM notes too); .pdf, .html, .docx with "
+                "the medcards-documents plugin."
+            ),
+        ],
         modulo: Annotated[str, typer.Option("--modulo", "-m", help="Study module of the topics.")],
         out: Annotated[
             Path | None,
@@ -40,6 +51,9 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--backend-option", help="Backend option key=value (repeatable)."),
         ] = None,
+        max_mb: Annotated[
+            float, typer.Option("--max-mb", help="Refuse guide files larger than this (MB).")
+        ] = DEFAULT_MAX_GUIDE_MB,
         as_json: Annotated[bool, typer.Option("--json", help="Print the topics as JSON.")] = False,
     ) -> None:
         """Split GUIDE into topics by headings and write them as JSON Lines."""
@@ -52,21 +66,22 @@ def register(app: typer.Typer) -> None:
             if context_size:
                 # Leave room for the prompt template and the card itself.
                 max_context_tokens = max(50, min(max_context_tokens, context_size - PROMPT_RESERVE))
-        topics = split_guide(guide, modulo, max_context_tokens=max_context_tokens)
+        topics = split_guide(guide, modulo, max_context_tokens=max_context_tokens, max_mb=max_mb)
         target = out or guide.with_suffix(".topics.jsonl")
         save_topics(target, topics)
         if as_json:
             typer.echo(json.dumps([t.model_dump() for t in topics], ensure_ascii=False, indent=2))
             return
         table = Table(title=f"{len(topics)} topics from {guide.name} -> {target}")
-        for column in ("#", "topic", "modulo", "line", "chars"):
+        for column in ("#", "topic", "modulo", "where", "chars"):
             table.add_column(column)
         for topic in topics:
+            pages = topic.pages
+            if pages is None:
+                where = f"l. {topic.line}"
+            else:
+                where = f"p. {pages[0]}" if pages[0] == pages[1] else f"pp. {pages[0]}-{pages[1]}"
             table.add_row(
-                str(topic.position + 1),
-                topic.title,
-                topic.modulo,
-                str(topic.line),
-                str(len(topic.context)),
+                str(topic.position + 1), topic.title, topic.modulo, where, str(len(topic.context))
             )
         console.print(table)
