@@ -94,7 +94,13 @@ def train(
         Path, typer.Option("--dataset", "-d", help="Prepared JSONL (or a raw seed file).")
     ],
     base_model: Annotated[
-        Path, typer.Option("--base-model", "-m", help="Local Hugging Face model dir.")
+        Path,
+        typer.Option(
+            "--base-model",
+            "-m",
+            help="Hugging Face model dir, a .gguf file (dequantized), or smollm2-135m-instruct "
+            "/ gemma3-270m (packaged models).",
+        ),
     ],
     output_dir: Annotated[
         Path, typer.Option("--output-dir", "-o", help="Receives adapter/, merged/, logs.")
@@ -134,17 +140,24 @@ def export(
         bool, typer.Option(help="Keep the f16 GGUF next to a quantized output.")
     ] = False,
     exporter: Annotated[str, typer.Option(help="Exporter plugin.")] = "gguf",
+    modelfile: Annotated[
+        bool, typer.Option(help="Also write an Ollama Modelfile (<stem>.Modelfile) beside it.")
+    ] = True,
 ) -> None:
-    """Convert to GGUF (tokenizer and chat template included) and quantize with llama.cpp."""
+    """Convert to GGUF (tokenizer, chat template, stop token), quantize, write a Modelfile."""
     import medcards
 
+    options: dict[str, object] = {"quantization": quantization, "keep_f16": keep_f16}
+    if exporter == "gguf":
+        options["modelfile"] = modelfile
     with console.status(f"exporting {model_dir} to {quantization}"):
-        result = medcards.get_exporter(
-            exporter, quantization=quantization, keep_f16=keep_f16
-        ).export(model_dir, out_path)
+        result = medcards.get_exporter(exporter, **options).export(model_dir, out_path)
     console.print(
         f"{result.path} ({result.format}, {result.size_bytes / 2**20:.2f} MiB)", highlight=False
     )
+    written = result.path.with_name(f"{result.path.stem}.Modelfile")
+    if modelfile and written.is_file():
+        console.print(f"{written} (ollama create NAME -f {written.name})", highlight=False)
 
 
 @finetune_app.command()

@@ -16,7 +16,9 @@ class GgufExporter(medcards.ModelExporter):
     """Converts a Llama-family Hugging Face directory to GGUF and quantizes it with llama.cpp.
 
     A LoRA adapter directory is merged into its base model first. The output carries the
-    tokenizer and the chat template, so the ``llamacpp`` backend can serve it as it is.
+    tokenizer, the chat template and the end-of-turn token, so the ``llamacpp`` backend (and
+    LM Studio) can serve it as it is; an Ollama ``Modelfile`` is written beside it
+    (:func:`~medcards_finetune.modelfile.write_modelfile`).
     """
 
     name: ClassVar[str] = "gguf"
@@ -32,6 +34,11 @@ class GgufExporter(medcards.ModelExporter):
         )
         threads: int = Field(default=0, ge=0, description="Quantization threads (0: all cores).")
         model_name: str | None = Field(default=None, description="general.name in the GGUF.")
+        modelfile: bool = Field(
+            default=True,
+            description="Also write an Ollama Modelfile (<stem>.Modelfile) beside the GGUF: "
+            "FROM, the chat template as a Go TEMPLATE, stop tokens, temperature 0.1.",
+        )
 
     options: Options
 
@@ -39,9 +46,11 @@ class GgufExporter(medcards.ModelExporter):
         """Write ``model_dir`` as a GGUF file at ``out_path``.
 
         Raises:
-            ExportError: not Llama-family, missing weights/tokenizer, llama.cpp failure.
+            ExportError: not Llama-family, missing weights/tokenizer, llama.cpp failure, or
+                (with ``modelfile``) a chat template the Go translation cannot reproduce.
         """
         from medcards_finetune.gguf_export import convert_to_gguf, quantize_gguf
+        from medcards_finetune.modelfile import build_modelfile
         from medcards_finetune.trainers import merge_adapter
 
         opts = self.options
@@ -50,6 +59,11 @@ class GgufExporter(medcards.ModelExporter):
             if (model_dir / "adapter_config.json").is_file():
                 source = merge_adapter(model_dir, Path(scratch) / "merged")
             name = opts.model_name or model_dir.name
+            modelfile_path = out_path.with_name(f"{out_path.stem}.Modelfile")
+            # Translated before converting, so a template Ollama cannot take fails fast.
+            modelfile = (
+                build_modelfile(source, out_path, modelfile_path) if opts.modelfile else None
+            )
             if opts.quantization == "f16":
                 convert_to_gguf(source, out_path, name=name)
             else:
@@ -60,6 +74,8 @@ class GgufExporter(medcards.ModelExporter):
                 )
                 convert_to_gguf(source, f16_path, name=name)
                 quantize_gguf(f16_path, out_path, opts.quantization, threads=opts.threads)
+        if modelfile is not None:
+            medcards.atomic_write_text(modelfile_path, modelfile.text())
         return medcards.ModelExportResult(
             path=out_path, format=f"gguf-{opts.quantization}", size_bytes=out_path.stat().st_size
         )

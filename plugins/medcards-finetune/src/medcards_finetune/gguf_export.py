@@ -165,6 +165,9 @@ def _tokenizer_metadata(model_dir: Path) -> dict[str, Any]:
             gguf.TokenType.CONTROL if added.get("special") else gguf.TokenType.USER_DEFINED
         )
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges", [])]
+    # The special token that closes a chat turn (ChatML's <|im_end|>, Llama 3's <|eot_id|>):
+    # llama.cpp and LM Studio stop on it when it is written as the end-of-turn token.
+    eot = _end_of_turn_id(tokenizer, data.get("added_tokens", []))
     # Whether the tokenizer itself puts BOS in front (llama.cpp's add_bos_token must agree).
     bos = tokenizer.bos_token_id
     probe = tokenizer("a")["input_ids"]
@@ -174,11 +177,38 @@ def _tokenizer_metadata(model_dir: Path) -> dict[str, Any]:
         "merges": merges,
         "bos": tokenizer.bos_token_id,
         "eos": tokenizer.eos_token_id,
+        "eot": eot,
         "pad": tokenizer.pad_token_id,
         "chat_template": tokenizer.chat_template,
         "add_bos": bos is not None and probe[:1] == [bos],
         "pre": pre_name,
     }
+
+
+def _end_of_turn_id(tokenizer: Any, added_tokens: list[dict[str, Any]]) -> int | None:
+    """The id of the special token that ends an assistant turn in the chat template, if any.
+
+    The template is rendered on a probe conversation; the first special token written right
+    after the assistant's content is the end-of-turn token.
+    """
+    if not getattr(tokenizer, "chat_template", None):
+        return None
+    probe = "QZPROBEQZ"
+    try:
+        text = tokenizer.apply_chat_template(
+            [{"role": "user", "content": "u"}, {"role": "assistant", "content": probe}],
+            tokenize=False,
+        )
+    except Exception:  # a template that rejects the probe simply gets no end-of-turn token
+        return None
+    after = text[text.find(probe) + len(probe) :] if probe in text else ""
+    specials = sorted(
+        (t for t in added_tokens if t.get("special")), key=lambda t: -len(t["content"])
+    )
+    for token in specials:
+        if after.lstrip().startswith(token["content"]):
+            return int(token["id"])
+    return None
 
 
 def convert_to_gguf(model_dir: Path, out_path: Path, *, name: str | None = None) -> Path:
@@ -236,6 +266,7 @@ def convert_to_gguf(model_dir: Path, out_path: Path, *, name: str | None = None)
                 ("bos", writer.add_bos_token_id),
                 ("eos", writer.add_eos_token_id),
                 ("pad", writer.add_pad_token_id),
+                ("eot", writer.add_eot_token_id),
             ):
                 if tok[key] is not None:
                     adder(int(tok[key]))

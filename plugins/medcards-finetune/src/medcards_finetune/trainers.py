@@ -44,6 +44,11 @@ class LoraOptions(medcards.Trainer.Options):
     logging_steps: int = Field(default=1, ge=1)
     merge: bool = Field(default=True, description="Also write the merged model to merged/.")
     progress: bool = Field(default=True, description="Show a rich progress bar.")
+    model_cache: Path | None = Field(
+        default=None,
+        description="Where a GGUF base is dequantized (default: $MEDCARDS_MODEL_CACHE, else "
+        "~/.cache/medcards/models).",
+    )
 
 
 def _cuda_available() -> bool:
@@ -219,7 +224,10 @@ class PeftTrainer(medcards.Trainer):
     """LoRA SFT with transformers + peft + trl's ``SFTTrainer``; CPU (fp32) or CUDA (bf16/fp16).
 
     ``dataset`` is a prepared JSONL (``medcards finetune prepare``) or a raw seed file; the base
-    model is any local Hugging Face causal-LM directory with a chat template.
+    model is a local Hugging Face causal-LM directory with a chat template, a ``.gguf`` file
+    (dequantized to fp32 through transformers, see
+    :func:`~medcards_finetune.base_models.resolve_base_model`), or the name of a packaged base
+    model (``smollm2-135m-instruct``, ``gemma3-270m``).
     """
 
     name: ClassVar[str] = "peft"
@@ -243,18 +251,18 @@ class PeftTrainer(medcards.Trainer):
             ``train_seconds``, ``examples``.
 
         Raises:
-            FinetuneError: a missing base model, no usable rows, CUDA requested but absent.
+            FinetuneError: a missing or unreadable base model, no usable rows, CUDA requested
+                but absent.
         """
         import torch
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
         from trl import SFTTrainer
 
+        from medcards_finetune.base_models import resolve_base_model
+
         opts = self.options
-        if not (base_model / "config.json").is_file():
-            raise FinetuneError(
-                f"{base_model}: not a local Hugging Face model dir (no config.json)"
-            )
+        base_model = resolve_base_model(base_model, cache_dir=opts.model_cache)
         cuda = _cuda_available() if opts.device == "auto" else opts.device == "cuda"
         if cuda and not _cuda_available():
             raise CudaUnavailableError("device='cuda' but torch sees no CUDA device")
@@ -326,7 +334,10 @@ class UnslothTrainer(medcards.Trainer):
             ) from None
         from trl import SFTTrainer
 
+        from medcards_finetune.base_models import resolve_base_model
+
         opts = self.options
+        base_model = resolve_base_model(base_model, cache_dir=opts.model_cache)
         model, tokenizer = FastLanguageModel.from_pretrained(
             model_name=str(base_model),
             max_seq_length=opts.max_length,
