@@ -250,9 +250,18 @@ class StudyEngine:
         """
         return self.repo.require_topic(key)
 
-    def topics(self) -> list[Topic]:
-        """Every topic, in calendar order."""
-        return [self.topic(topic_id) for topic_id in self.repo.topic_ids()]
+    def topics(self, *, limit: int | None = None) -> list[Topic]:
+        """Every topic (the first ``limit`` when given), in calendar order."""
+        ids = self.repo.topic_ids()
+        return [self.topic(topic_id) for topic_id in ids[:limit]]
+
+    def count_topics(self) -> int:
+        """Topics in the calendar."""
+        return self.repo.count_topics()
+
+    def scheduled_states(self) -> dict[int, SchedulerState]:
+        """``card_id -> scheduler state`` of the cards in the queue (retired cards left out)."""
+        return {card_id: s for card_id, (s, active) in self.repo.states().items() if active}
 
     def add_card(self, topic: Topic | int | str, card: Card) -> StoredCard:
         """Store a card (validated) for ``topic``.

@@ -190,6 +190,10 @@ class StudyRepository:
         )
         return [int(r[0]) for r in rows]
 
+    def count_topics(self) -> int:
+        """Topics in the calendar."""
+        return int(self.conn.execute("SELECT count(*) FROM topics").fetchone()[0])
+
     def topic_titles(self) -> dict[int, str]:
         """``topic_id -> title`` of every topic."""
         return {int(k): str(v) for k, v in self.conn.execute("SELECT topic_id, title FROM topics")}

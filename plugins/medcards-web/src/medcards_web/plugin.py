@@ -1,0 +1,105 @@
+"""The ``medcards serve`` command, registered through ``medcards_register_commands``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+import medcards
+
+
+def seed_demo(path: Path) -> int:
+    """Fill a new study database at ``path`` with the sample guides' topics and their MCQs.
+
+    Returns the number of topics added.
+    """
+    from medcards.study import StudyEngine
+
+    guides = sorted((Path(__file__).parent / "guides").glob("*.md"))
+    with StudyEngine(path, generator=medcards.get_card_generator("extractive")) as engine:
+        for guide in guides:
+            sections = medcards.split_guide(guide, guide.stem.replace("_", " ").capitalize())
+            for topic in engine.import_sections(sections, source=guide.name):
+                engine.ensure_card(topic, medcards.CardKind.MCQ)
+        return engine.count_topics()
+
+
+def serve(
+    db: Path,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    demo: bool,
+    echo: Any = print,
+    run: Any = None,
+) -> None:
+    """Start the web app on ``host:port`` over ``db`` (a seeded temporary database with demo).
+
+    Raises:
+        MedcardsError: a bad ``--token`` or a missing database.
+    """
+    import uvicorn
+
+    from medcards_web.app import create_app
+    from medcards_web.security import resolve_token
+
+    try:
+        required, generated = resolve_token(host, token)
+    except ValueError as exc:
+        raise medcards.MedcardsError(str(exc)) from None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if demo:
+        tmp = tempfile.TemporaryDirectory(prefix="medcards-demo-")
+        db = Path(tmp.name) / "temario.db"
+        count = seed_demo(db)
+        echo(f"demo: {count} topics from the sample guides in {db}")
+    elif not db.exists():
+        raise medcards.MedcardsError(
+            f"study database {db} does not exist: create it with `medcards topics`, or try "
+            "`medcards serve --demo`"
+        )
+    app = create_app(db, token=required)
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}/"
+    if required is None:
+        echo(f"medcards serve: {url} (this computer only; Ctrl+C stops it)")
+    else:
+        note = "generated for this run" if generated else "given with --token"
+        echo(f"medcards serve: {url}?token={required} (access token {note}; Ctrl+C stops it)")
+    try:
+        (run or uvicorn.run)(
+            app, host=host, port=port, access_log=False, log_level="warning", server_header=False
+        )
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+@medcards.hookimpl
+def medcards_register_commands(cli: typer.Typer) -> None:
+    """Add ``medcards serve``."""
+
+    @cli.command("serve")
+    def serve_command(
+        db: Annotated[Path, typer.Option("--db", help="Study database (temario.db).")] = Path(
+            "temario.db"
+        ),
+        host: Annotated[
+            str, typer.Option(help="Address to listen on; beyond 127.0.0.1 a token is required.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+        token: Annotated[
+            str | None,
+            typer.Option(help="Access token (generated and printed when the host is not local)."),
+        ] = None,
+        demo: Annotated[
+            bool,
+            typer.Option("--demo", help="Serve a temporary database seeded from sample guides."),
+        ] = False,
+    ) -> None:
+        """Study in the browser: Today, Study, Calendar, Dashboard, Settings and FSRS pages."""
+        serve(db, host=host, port=port, token=token, demo=demo, echo=typer.echo)
