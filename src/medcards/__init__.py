@@ -56,6 +56,13 @@ from medcards.generation.answer_key import (
     check_answer_key,
     check_deck_keys,
 )
+from medcards.generation.gold import (
+    GoldCard,
+    GoldSplit,
+    gold_set_path,
+    load_gold_cards,
+    load_gold_split,
+)
 from medcards.generation.grounding import (
     ClaimCheck,
     GroundingReport,
@@ -148,6 +155,8 @@ __all__ = [
     "DocumentReader",
     "ExportResult",
     "Fact",
+    "GoldCard",
+    "GoldSplit",
     "GroundingReport",
     "GuideDocument",
     "GuideSection",
@@ -203,8 +212,11 @@ __all__ = [
     "get_reader",
     "get_scheduler",
     "get_trainer",
+    "gold_set_path",
     "hookimpl",
     "list_plugins",
+    "load_gold_cards",
+    "load_gold_split",
     "load_plugins",
     "load_topics",
     "locate_card",

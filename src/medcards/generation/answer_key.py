@@ -12,7 +12,10 @@ dose is offered among drug names. :func:`check_answer_key` checks one drill:
    ``1000 mg``, ``8 h`` = ``480 min``) with the same words around them;
 3. **distractors are of the key's type**: a quantity of the same dimension (a dose in mg is
    offered against other masses, a threshold in mg/dL against other mass concentrations), a
-   bare number against bare numbers, a drug against drugs, a text against texts.
+   bare number against bare numbers; a drug against drugs and a text (a procedure, a next
+   step, a diagnosis) against texts, where at most half of the distractors may be of the other
+   of these two kinds (a "next step" may weigh a drug against a procedure, but the key must not
+   be the odd one out).
 
 :func:`check_deck_keys` looks at a whole deck: the share of drills whose key is the longest
 option, and whether the keys are spread over the positions (a chi-square test against the
@@ -205,6 +208,28 @@ _DRUG_SUFFIXES = (
     "sulfate",
     "bicarbonato",
     "bicarbonate",
+    "pamilo",
+    "pamil",
+    "ainida",
+    "ainide",
+    "iramina",
+    "iramine",
+    "tiazem",
+    "xaban",
+    "gatran",
+    "steina",
+    "steine",
+    "kinra",
+    "stat",
+    "colchicina",
+    "colchicine",
+    "purinol",
+    "proxeno",
+    "proxen",
+    "quina",
+    "quine",
+    "sonida",
+    "sonide",
 )
 _DRUG_PREFIXES = ("cef", "ceph")
 _ARTICLES = frozenset({"el", "la", "los", "las", "un", "una", "unos", "unas", "the", "a", "an"})
@@ -236,7 +261,13 @@ def _words(text: str) -> list[str]:
 
 
 def _content_stems(text: str) -> set[str]:
+    """First five letters of each word of four letters or more (``oral`` stays ``oral``)."""
     return {w[:5] for w in _words(text) if len(w) >= 4}
+
+
+def _stem_found(stem: str, pool: set[str]) -> bool:
+    # A four-letter word ("oral") matches the four-letter start of a longer one ("orales").
+    return stem in pool or (len(stem) == 4 and any(p.startswith(stem) for p in pool))
 
 
 def _is_drug_word(word: str) -> bool:
@@ -248,18 +279,19 @@ def _is_drug_word(word: str) -> bool:
 def option_kind(option: str) -> tuple[OptionKind, str]:
     """What an option is: ``("quantity", dimension)``, ``("number", "")``, ``("drug", "")``...
 
-    An option is a quantity when it is mostly numbers (at most two other words, as in
-    ``"1 g cada 8 horas"``); its dimension is that of its first number (``"mass"``,
-    ``"mass/volume"``, ``"units/mass/time"``). A bare number is a ``"number"``. Otherwise it is a
-    ``"drug"`` when one of its words carries a drug-name stem, else ``"text"``.
+    An option is a ``"drug"`` when one of its words carries a drug-name stem (``"Amoxicilina
+    oral 1 g"`` too). Otherwise it is a quantity when it is mostly numbers (at most two other
+    words, as in ``"1 g cada 8 horas"``), with the dimension of its first number (``"mass"``,
+    ``"mass/volume"``, ``"units/mass/time"``), or a ``"number"`` when that has no unit; else a
+    ``"text"``.
     """
     quantities = _quantities(option)
     words = _words(option)
+    if any(_is_drug_word(w) for w in words):
+        return "drug", ""
     if quantities and len([w for w in words if len(w) > 1]) <= 2:
         _, dimension, _ = quantities[0]
         return ("quantity", dimension) if dimension else ("number", "")
-    if any(_is_drug_word(w) for w in words):
-        return "drug", ""
     return "text", ""
 
 
@@ -305,13 +337,30 @@ def _kind_label(kind: tuple[OptionKind, str]) -> str:
     return f"{kind[0]}:{kind[1]}" if kind[1] else kind[0]
 
 
-def _compatible(key: tuple[OptionKind, str], other: tuple[OptionKind, str]) -> bool:
-    if key[0] in ("quantity", "number"):
-        return other == key
-    if key[0] == "drug":
-        return other[0] == "drug"
-    # A text key (a procedure, a diagnosis, a next step) may be offered against drugs.
-    return other[0] in ("text", "drug")
+def _kind_problems(card: MCQDrill, key_kind: tuple[OptionKind, str]) -> list[str]:
+    """Distractors of another kind than the key's (check 3)."""
+    problems = []
+    others = []
+    for i, option in enumerate(card.options):
+        if i == card.answer_index:
+            continue
+        kind = option_kind(option)
+        numeric = key_kind[0] in ("quantity", "number")
+        if (numeric and kind != key_kind) or (not numeric and kind[0] in ("quantity", "number")):
+            problems.append(
+                f"option {i} {option!r} is a {_kind_label(kind)} but the key is a "
+                f"{_kind_label(key_kind)}"
+            )
+        elif not numeric and kind[0] != key_kind[0]:
+            others.append(i)
+    # Drugs and texts (a procedure, a next step) may be mixed, but the key must not be the odd
+    # one out: a drug among mostly other actions, or an action among mostly drugs.
+    if 2 * len(others) > len(card.options) - 1:
+        problems.append(
+            f"the key is a {key_kind[0]} but most distractors are not (options "
+            f"{', '.join(map(str, others))}): the key stands out"
+        )
+    return problems
 
 
 def check_answer_key(card: MCQDrill) -> AnswerKeyReport:
@@ -341,7 +390,7 @@ def check_answer_key(card: MCQDrill) -> AnswerKeyReport:
     stems = _content_stems(key)
     if stems:
         evidence_stems = _content_stems(card.evidence)
-        share = len(stems & evidence_stems) / len(stems)
+        share = sum(_stem_found(stem, evidence_stems) for stem in stems) / len(stems)
         if share < KEY_WORDS_IN_EVIDENCE:
             problems.append(
                 f"the key {key!r} is not in its evidence ({share:.0%} of its words found)"
@@ -356,15 +405,7 @@ def check_answer_key(card: MCQDrill) -> AnswerKeyReport:
                     f"options {i} and {j} are equivalent ({first!r} / {card.options[j]!r})"
                 )
     # 3. Distractors are of the key's kind.
-    for i, option in enumerate(card.options):
-        if i == card.answer_index:
-            continue
-        kind = option_kind(option)
-        if not _compatible(key_kind, kind):
-            problems.append(
-                f"option {i} {option!r} is a {_kind_label(kind)} but the key is a "
-                f"{_kind_label(key_kind)}"
-            )
+    problems += _kind_problems(card, key_kind)
     return AnswerKeyReport(key=key, key_kind=_kind_label(key_kind), problems=problems)
 
 
