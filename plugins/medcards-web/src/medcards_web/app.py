@@ -207,6 +207,7 @@ def create_app(
         if not csrf_matches(
             request.cookies.get(CSRF_COOKIE), field if isinstance(field, str) else None
         ):
+            await form.close()
             raise BadInput(
                 403,
                 "missing or wrong CSRF token: reload the page and submit the form again",
@@ -434,6 +435,12 @@ def create_app(
     @app.post("/calendar/import")
     async def import_guide(request: Request) -> Response:
         form = await checked_form(request)
+        try:
+            return await import_upload(request, form)
+        finally:
+            await form.close()
+
+    async def import_upload(request: Request, form: FormData) -> Response:
         upload = form.get("guide")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise BadInput(422, "field 'guide': choose a guide file to upload")
