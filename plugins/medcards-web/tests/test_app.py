@@ -319,3 +319,12 @@ def test_fsrs_page_explains_how_many_reviews_fitting_needs(student: Student) -> 
 
 def test_the_guide_fixture_has_html(tmp_path: Path) -> None:
     assert "<script>" in GUIDE.read_text(encoding="utf-8")
+
+
+def test_module_names_are_escaped_in_pages_and_charts(student: Student) -> None:
+    student.import_guide(modulo='<svg onload="window.__pwned=3">')
+    student.rate(3)
+    for url in ["/", "/calendar", "/dashboard", "/study"]:
+        page = student.get(url).text
+        assert '<svg onload="window' not in page, url
+    assert "&lt;svg onload=" in student.get("/calendar").text

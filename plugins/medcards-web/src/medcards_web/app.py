@@ -525,11 +525,12 @@ def create_app(
                 [
                     (
                         "retención %",
-                        [100.0 * ok / rep if rep else 0.0 for _, _, rep, ok in board.history],
+                        [100.0 * ok / rep if rep else None for _, _, rep, ok in board.history],
                     )
                 ],
                 title="Retención diaria (% de repasos no fallados)",
                 label_every=5,
+                y_max=100.0,
             ),
             "forecast": charts.bar_chart(
                 [d.strftime("%d/%m") for d, _ in board.forecast],
@@ -543,6 +544,7 @@ def create_app(
                 [round(100 * (r.retention or 0.0), 1) for r in board.retention],
                 title="Retención por módulo (%)",
                 color="#55a868",
+                y_max=100.0,
                 unit=" %",
             ),
             "angles": charts.bar_chart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -9,12 +10,15 @@ PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000):
-        if value <= step * 5:
-            return float(step * 5 if value > step * 4 else step * (int(value // step) + 1))
-    return float(value * 1.1)
+    """The top of the axis: four whole-number ticks of a step of 1, 2, 2.5, 3, 4 or 5 x 10^k."""
+    quarter = max(value, 0.0) / 4
+    if quarter <= 1:
+        return 4.0
+    power = 10 ** math.floor(math.log10(quarter))
+    for factor in (1, 2, 2.5, 3, 4, 5, 10):
+        if factor * power >= quarter:
+            return float(math.ceil(4 * factor * power))
+    return float(40 * power)  # pragma: no cover - factor 10 always reaches
 
 
 def bar_chart(
@@ -28,11 +32,12 @@ def bar_chart(
     colors: Sequence[str] | None = None,
     label_every: int = 1,
     unit: str = "",
+    y_max: float | None = None,
 ) -> str:
     """A vertical bar chart as an ``<svg>`` element (values labelled on hover)."""
     left, bottom, top, right = 40, 34, 26, 8
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice_max(max(values, default=0))
+    peak = y_max or _nice_max(max(values, default=0))
     n = max(len(values), 1)
     slot = plot_w / n
     parts = [
@@ -68,17 +73,23 @@ def bar_chart(
 
 def line_chart(
     labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     *,
     title: str,
     width: int = 640,
     height: int = 240,
     label_every: int = 1,
+    y_max: float | None = None,
 ) -> str:
-    """A line chart of one or more named series as an ``<svg>`` element, with a legend."""
+    """A line chart of named series as an ``<svg>`` element, with a legend.
+
+    A None value is a gap: the line breaks there (a day without data).
+    """
     left, bottom, top, right = 40, 34, 26, 120
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice_max(max((max(v, default=0) for _, v in series), default=0))
+    peak = y_max or _nice_max(
+        max((max((x for x in v if x is not None), default=0) for _, v in series), default=0)
+    )
     n = max(len(labels), 2)
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
@@ -102,13 +113,25 @@ def line_chart(
             )
     for k, (name, values) in enumerate(series):
         color = PALETTE[k % len(PALETTE)]
-        points = " ".join(
-            f"{left + plot_w * i / (n - 1):.1f},{top + plot_h - plot_h * v / peak:.1f}"
-            for i, v in enumerate(values)
-        )
+        runs: list[list[str]] = [[]]
+        for i, value in enumerate(values):
+            if value is None:
+                runs.append([])
+                continue
+            v = float(value)
+            x, y = left + plot_w * i / (n - 1), top + plot_h - plot_h * v / peak
+            runs[-1].append(f"{x:.1f},{y:.1f}")
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}">'
+                f"<title>{escape(labels[i]) if i < len(labels) else ''}: {v:g}</title></circle>"
+            )
+        for run in runs:
+            if len(run) > 1:
+                parts.append(
+                    f'<polyline fill="none" stroke="{color}" stroke-width="2" '
+                    f'points="{" ".join(run)}"><title>{escape(name)}</title></polyline>'
+                )
         parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}">'
-            f"<title>{escape(name)}</title></polyline>"
             f'<rect x="{left + plot_w + 10}" y="{top + 16 * k}" width="10" height="10" '
             f'fill="{color}"/><text x="{left + plot_w + 24}" y="{top + 9 + 16 * k}" '
             f'class="tick">{escape(name)}</text>'

@@ -132,7 +132,6 @@ def fit_fsrs(
     if not 0.0 < holdout <= 0.5:
         raise ValueError(f"holdout must be in (0, 0.5], got {holdout}")
     import fsrs
-    from fsrs import Optimizer, ReviewLog
 
     started = time.perf_counter()
     by_topic = histories(review_log)
@@ -149,6 +148,8 @@ def fit_fsrs(
             f"in its training share ({count_fit_reviews(by_topic)} in all): keep studying with "
             "the default weights"
         )
+    from fsrs import Optimizer, ReviewLog  # torch: imported only when there is a fit to run
+
     logs = [
         ReviewLog(
             card_id=topic_id, rating=fsrs.Rating(rating), review_datetime=when, review_duration=None
