@@ -31,6 +31,7 @@ __all__ = ["find_quote", "locate_card", "locate_quote"]
 #: Minimum :func:`medcards.quote_support` of a fuzzy match (grounding's lenient level).
 _FUZZY_MIN = 0.80
 _PART_TITLE = re.compile(r" \(parte \d+/\d+\)$")
+_CAPTION = re.compile(r"^\W*((?:Tabla|Table|Cuadro)\s+[\w.-]*\w)", re.IGNORECASE)
 _FACT_LISTS = (
     "definition",
     "key_facts",
@@ -129,8 +130,18 @@ def _fuzzy_window(part: str, haystack: str) -> tuple[int, int] | None:
 
 
 def _section_title(section: GuideSection, offset: int) -> str:
+    """The table caption (``Tabla 3``) of a quote in a table, else the heading above it."""
     lines = section.context.split("\n")
     line_of_offset = section.context.count("\n", 0, offset)
+    if lines[line_of_offset].lstrip().startswith("|"):
+        above_table = line_of_offset
+        while above_table > 0 and (
+            lines[above_table].lstrip().startswith("|") or not lines[above_table].strip()
+        ):
+            above_table -= 1
+        caption = _CAPTION.match(lines[above_table])
+        if caption:
+            return caption.group(1)
     above = [h for h in find_headings(lines) if h.index <= line_of_offset]
     if above:
         return above[-1].title

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pypdf
 import pytest
-
-import medcards
 from medcards_documents.samples import (
     write_sample_docx,
     write_sample_html,
     write_sample_pdf,
 )
+
+import medcards
 
 #: PDF layouts: two columns with an outline (the usual), without one, one column.
 LAYOUTS = {

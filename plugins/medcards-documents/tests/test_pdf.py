@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pypdf
 import pytest
-
-import medcards
 from medcards_documents import PdfReader
 from medcards_documents.samples import GUIDE_TABLES
+
+import medcards
 
 GUIDES_DIR = Path(__file__).parents[3] / "examples" / "guides"
 TABLE_GUIDES = [GUIDES_DIR / f"{stem}.md" for stem in sorted(GUIDE_TABLES)]
