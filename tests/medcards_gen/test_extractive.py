@@ -72,7 +72,7 @@ def test_seeds_walk_through_different_mcqs_and_are_deterministic():
     assert again == cards[1]
 
 
-def test_dose_cloze_has_plausible_distractors_with_the_same_unit():
+def test_dose_case_names_the_drug_and_offers_doses_of_the_same_unit():
     context = (
         "### Tratamiento de primera línea\n"
         "Se inicia insulina intravenosa a 0,1 U/kg/h tras los fluidos."
@@ -80,7 +80,9 @@ def test_dose_cloze_has_plausible_distractors_with_the_same_unit():
     card = ExtractiveGenerator().generate(CardRequest(topic="CAD", context=context, kind="mcq"))
     assert card.answer == "0,1 U/kg/h"
     assert all(o.endswith("U/kg/h") for o in card.options)
-    assert "____" in card.vignette
+    assert "Se decide administrar insulina intravenosa" in card.vignette
+    assert card.question == "¿Qué dosis de insulina intravenosa indica la guía?"
+    assert "____" not in card.vignette
 
 
 def test_variant_for_the_study_engine():
@@ -122,7 +124,7 @@ def test_english_output():
     card = ExtractiveGenerator().generate(
         CardRequest(topic="DKA", context=context, kind="mcq", language="en")
     )
-    assert card.question.startswith("Which value")
+    assert card.question == "Which dose of IV insulin does the guide give?"
 
 
 @parametrize_with_checks([ExtractiveGenerator], card_generator_checks())

@@ -43,6 +43,8 @@ from medcards.cards import (
     Variant,
 )
 from medcards.errors import CardRejected
+from medcards.generation.answer_key import check_answer_key
+from medcards.generation.cases import CaseDraft, clinical_cases
 from medcards.generation.grounding import Strictness, check_card, normalize
 from medcards.generation.segments import Parsed, Quantity, Segment, segment_context
 from medcards.generation.segments import quantities as find_blankable
@@ -51,6 +53,15 @@ from medcards.models import CardKind, CardRequest
 
 __all__ = ["ExtractiveGenerator", "Segment", "segment_context"]
 
+#: How a cloze question (the fallback when a context supports no clinical case) says what it is.
+_FALLBACK_ES = (
+    "[Pregunta de repaso, no caso clínico: la guía no da tratamientos, dosis, umbrales ni "
+    "contraindicaciones para construir uno.]"
+)
+_FALLBACK_EN = (
+    "[Review question, not a clinical case: the guide gives no treatment, dose, threshold or "
+    "contraindication to build one from.]"
+)
 _SCALES = (0.5, 2.0, 1.5, 0.25, 3.0, 10.0, 0.1, 4.0, 5.0)
 # A bare number (pH, a score) only makes sense near its true value.
 _BARE_SCALES = (0.9, 1.1, 0.95, 1.05, 0.8, 1.2, 0.85, 1.15)
@@ -179,6 +190,45 @@ class ExtractiveGenerator(CardGenerator):
     # -- MCQs ----------------------------------------------------------------------------
 
     def _mcqs(self, request: CardRequest, parsed: Parsed) -> list[Card]:
+        """Clinical cases; cloze questions only when the context supports no case at all."""
+        es = self._es(request)
+        cases = [
+            self._case_card(request, draft)
+            for draft in clinical_cases(request.topic, parsed, self.options.n_options, es)
+        ]
+        cards: list[Card] = [
+            card
+            for card in cases
+            if card is not None
+            and check_answer_key(card).passed
+            and check_card(card, request.context, self.options.strictness).grounded
+        ]
+        if cards:
+            return cards
+        return [
+            card
+            for card in self._cloze_mcqs(request, parsed)
+            if isinstance(card, MCQDrill) and check_answer_key(card).passed
+        ]
+
+    def _case_card(self, request: CardRequest, draft: CaseDraft) -> MCQDrill | None:
+        if len(draft.evidence) > QUOTE_MAX or normalize(draft.key) in normalize(draft.vignette):
+            return None
+        options, answer = self._shuffle(request, draft.key, draft.distractors, draft.salt)
+        if any(len(o) > SHORT_TEXT_MAX for o in options):
+            return None
+        return MCQDrill(
+            topic=_clip(request.topic, SHORT_TEXT_MAX),
+            vignette=_clip(draft.vignette, LONG_TEXT_MAX),
+            question=_clip(draft.question, SHORT_TEXT_MAX),
+            options=options,
+            answer_index=answer,
+            explanation=_clip(draft.evidence, LONG_TEXT_MAX),
+            evidence=draft.evidence,
+        )
+
+    def _cloze_mcqs(self, request: CardRequest, parsed: Parsed) -> list[Card]:
+        """The fallback: blanked doses and thresholds, list membership; each says it is one."""
         cards: list[Card] = []
         es = self._es(request)
         all_quantities = [(s, q) for s in parsed.segments for q in find_blankable(s.text)]
@@ -257,15 +307,15 @@ class ExtractiveGenerator(CardGenerator):
         topic = request.topic
         if es:
             vignette = (
-                f"Paciente en seguimiento por {topic}. Para decidir la conducta, el equipo "
-                f"consulta la guía, que dice: «{blanked}»"
+                f"{_FALLBACK_ES} Paciente en seguimiento por {topic}. Para decidir la conducta, "
+                f"el equipo consulta la guía, que dice: «{blanked}»"
             )
             question = "¿Qué valor completa la frase de la guía?"
             explanation = segment.text
         else:
             vignette = (
-                f"A patient is being managed for {topic}. To decide what to do, the team "
-                f"checks the guide, which says: \u201c{blanked}\u201d"
+                f"{_FALLBACK_EN} A patient is being managed for {topic}. To decide what to do, "
+                f"the team checks the guide, which says: \u201c{blanked}\u201d"
             )
             question = "Which value completes the guide's sentence?"
             explanation = segment.text
@@ -319,14 +369,14 @@ class ExtractiveGenerator(CardGenerator):
         topic = request.topic
         if es:
             vignette = (
-                f"Un residente repasa {topic} antes de la guardia y revisa el apartado "
-                f"«{intro}» de la guía."
+                f"{_FALLBACK_ES} Un residente repasa {topic} antes de la guardia y revisa el "
+                f"apartado «{intro}» de la guía."
             )
             question = f"¿Cuál de los siguientes figura en «{intro}» según la guía?"
             explanation = f"{intro}: {correct.text}"
         else:
             vignette = (
-                f"A resident reviews {topic} before a shift and reads the section "
+                f"{_FALLBACK_EN} A resident reviews {topic} before a shift and reads the section "
                 f"\u201c{intro}\u201d of the guide."
             )
             question = f"Which of the following is listed under \u201c{intro}\u201d in the guide?"
