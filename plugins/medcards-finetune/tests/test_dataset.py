@@ -215,3 +215,23 @@ def test_render_text_keeps_a_single_bos():
     assert doubled.count("<|eot_id|>") == 2
     kept = render_text(messages, _BosTokenizer(adds_bos=False))
     assert kept.startswith("<|begin_of_text|>")
+
+
+def test_an_mcq_whose_distractors_are_not_of_the_key_kind_is_skipped(rows, tmp_path):
+    mcq = json.loads(rows[0]["casos_generados"])
+    mcq["options"] = ["0.1 U/kg/h", "insulina glargina", "0.01 U/kg/h", "10 U/kg/h"]
+    path = _write(tmp_path / "d.jsonl", [{**rows[0], "casos_generados": json.dumps(mcq)}])
+    prepared = prepare_files([path])
+    assert prepared.examples == []
+    [problem] = prepared.problems
+    assert (problem.line, problem.field) == (1, "casos_generados.options")
+    assert "answer key" in problem.reason
+    assert "insulina glargina" in problem.reason
+
+
+def test_the_shipped_gold_set_passes_prepare():
+    import medcards
+
+    prepared = prepare_files([medcards.gold_set_path("train"), medcards.gold_set_path("held_out")])
+    assert prepared.problems == []
+    assert len(prepared.examples) >= 80

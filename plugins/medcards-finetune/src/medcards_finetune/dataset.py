@@ -1,7 +1,9 @@
 """SFT dataset: the seed's rows (``tema``, ``contexto_mcp``, ``casos_generados``) -> chat examples.
 
-Each target card is validated as the card model its ``kind`` names and checked for grounding in
-its context; rows that fail are reported (file, line, field, reason) and skipped. The chat turns
+Each target card is validated as the card model its ``kind`` names, checked for grounding in
+its context and, for an MCQ, by the answer-key checks (:func:`medcards.check_answer_key`: the key
+is in its evidence, no two options are equivalent, distractors are of the key's kind); rows that
+fail are reported (file, line, field, reason) and skipped. The chat turns
 come from :func:`medcards.build_messages` and :func:`medcards.render_target`, the
 same templates the generator uses at inference, so the model is trained on exactly the prompts it
 will see. Rendering to text uses the base model tokenizer's chat template, with EOS at the end.
@@ -109,6 +111,13 @@ def _grounding_reasons(card: Any, context: str, strictness: Strictness) -> list[
     return [] if report.grounded else report.reasons()
 
 
+def _answer_key_reasons(card: Any) -> list[str]:
+    """The reasons :func:`medcards.check_answer_key` gives against an MCQ's key (else none)."""
+    from medcards import MCQDrill, check_answer_key
+
+    return check_answer_key(card).reasons() if isinstance(card, MCQDrill) else []
+
+
 def validate_row(
     source: str,
     line: int,
@@ -147,6 +156,9 @@ def validate_row(
     reasons = _grounding_reasons(card, context, strictness)
     if reasons:
         return problem(TARGET, "not grounded: " + "; ".join(reasons))
+    key_reasons = _answer_key_reasons(card)
+    if key_reasons:
+        return problem(f"{TARGET}.options", "; ".join(key_reasons))
     request = CardRequest(
         topic=topic,
         context=context,
@@ -292,3 +304,27 @@ def _adds_bos(tokenizer: Any) -> bool:
     bos_id = getattr(tokenizer, "bos_token_id", None)
     ids = tokenizer("a")["input_ids"]
     return bos_id is not None and bool(ids) and ids[0] == bos_id
+
+
+def split_prompt(messages: Sequence[dict[str, str]], text: str, tokenizer: Any) -> tuple[str, str]:
+    """Cut a rendered training ``text`` into the prompt and the assistant's completion.
+
+    The prompt is the chat template's rendering of every turn but the last, with the generation
+    prompt: exactly what the model sees at inference.
+
+    Raises:
+        DatasetError: when ``text`` does not start with that prompt (a template that renders
+            earlier turns differently once an assistant turn follows).
+    """
+    prompt: str = tokenizer.apply_chat_template(
+        list(messages[:-1]), tokenize=False, add_generation_prompt=True
+    )
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and prompt.startswith(bos) and not text.startswith(bos):
+        prompt = prompt[len(bos) :]
+    if not text.startswith(prompt):
+        raise DatasetError(
+            "the chat template renders the prompt differently with and without the answer; "
+            "use loss_on='all'"
+        )
+    return prompt, text[len(prompt) :]

@@ -42,6 +42,11 @@ class LoraOptions(medcards.Trainer.Options):
     seed: int = 1234
     max_length: int = Field(default=4096, ge=16, description="Tokens per example (truncated).")
     logging_steps: int = Field(default=1, ge=1)
+    loss_on: Literal["all", "completion"] = Field(
+        default="all",
+        description="Tokens the loss is computed on: all (the seed's plain-text SFT) or "
+        "completion (only the assistant's card; the prompt and guide text are context).",
+    )
     merge: bool = Field(default=True, description="Also write the merged model to merged/.")
     progress: bool = Field(default=True, description="Show a rich progress bar.")
     model_cache: Path | None = Field(
@@ -162,6 +167,7 @@ def _sft_config(
         logging_steps=options.logging_steps,
         max_length=options.max_length,
         dataset_text_field="text",
+        completion_only_loss=options.loss_on == "completion",
         packing=False,
         bf16=bf16,
         fp16=cuda and not bf16,
@@ -173,14 +179,25 @@ def _sft_config(
     )
 
 
-def _text_dataset(dataset: Path, tokenizer: Any) -> Any:
-    """A ``datasets.Dataset`` with one ``text`` column rendered by the base tokenizer."""
+def _text_dataset(dataset: Path, tokenizer: Any, loss_on: str = "all") -> Any:
+    """A ``datasets.Dataset`` rendered by the base tokenizer's chat template.
+
+    One ``text`` column for ``loss_on="all"``; ``prompt`` and ``completion`` columns (the same
+    text cut after the assistant's generation prompt) for ``loss_on="completion"``.
+    """
     from datasets import Dataset
 
-    from medcards_finetune.dataset import load_examples, render_text
+    from medcards_finetune.dataset import load_examples, render_text, split_prompt
 
     examples = load_examples(dataset)
-    return Dataset.from_dict({"text": [render_text(e["messages"], tokenizer) for e in examples]})
+    texts = [render_text(e["messages"], tokenizer) for e in examples]
+    if loss_on != "completion":
+        return Dataset.from_dict({"text": texts})
+    pairs = [
+        split_prompt(e["messages"], text, tokenizer)
+        for e, text in zip(examples, texts, strict=True)
+    ]
+    return Dataset.from_dict({"prompt": [p for p, _ in pairs], "completion": [c for _, c in pairs]})
 
 
 def merge_adapter(adapter_dir: Path, out_dir: Path, *, base_model: Path | None = None) -> Path:
@@ -270,7 +287,7 @@ class PeftTrainer(medcards.Trainer):
         tokenizer = AutoTokenizer.from_pretrained(str(base_model))
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        train_set = _text_dataset(dataset, tokenizer)
+        train_set = _text_dataset(dataset, tokenizer, opts.loss_on)
         dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
         model = AutoModelForCausalLM.from_pretrained(str(base_model), dtype=dtype)
         lora = LoraConfig(
@@ -356,7 +373,7 @@ class UnslothTrainer(medcards.Trainer):
             use_rslora=opts.use_rslora,
             loftq_config=None,
         )
-        train_set = _text_dataset(dataset, tokenizer)
+        train_set = _text_dataset(dataset, tokenizer, opts.loss_on)
         with _known_deprecations():
             args = _sft_config(opts, output_dir, cuda=True, optim=opts.optim)
         final, metrics = _run_sft(SFTTrainer, model, tokenizer, args, train_set, opts, output_dir)
