@@ -12,7 +12,9 @@ import contextlib
 import datetime as dt
 import logging
 import secrets
+import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from medcards.study import (
     TopicLevel,
     UnknownTopicError,
     compute_dashboard,
+    connect,
     parse_rating,
     simulate_workload,
 )
@@ -164,20 +167,28 @@ def create_app(
     app.state.jobs = jobs
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    local = threading.local()
+
+    def connection() -> sqlite3.Connection:
+        # One connection per worker thread, kept open: no reconnect per request, and the WAL is
+        # never checkpointed and removed by a "last connection" closing after every rating.
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None:
+            conn = connect(db_path)
+            local.conn = conn
+        return conn
+
     @contextlib.contextmanager
     def engine_for(*, generator: bool = True) -> Iterator[tuple[StudyEngine, StudySettings]]:
-        probe = StudyEngine(db_path)
-        try:
-            settings = load_settings(probe)
-            engine = StudyEngine(
-                probe.conn,
-                scheduler=settings.make_scheduler(),
-                generator=settings.make_generator() if generator else None,
-                limits=settings.limits(),
-            )
-            yield engine, settings
-        finally:
-            probe.close()
+        conn = connection()
+        settings = load_settings(StudyEngine(conn))
+        engine = StudyEngine(
+            conn,
+            scheduler=settings.make_scheduler(),
+            generator=settings.make_generator() if generator else None,
+            limits=settings.limits(),
+        )
+        yield engine, settings
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         csrf = request.cookies.get(CSRF_COOKIE) or new_csrf()
