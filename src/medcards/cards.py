@@ -29,9 +29,10 @@ ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
 LongText = Annotated[str, Field(min_length=1, max_length=LONG_TEXT_MAX)]
 #: A verbatim quote of the context (at most :data:`QUOTE_MAX` characters).
 Quote = Annotated[str, Field(min_length=1, max_length=QUOTE_MAX)]
-#: Where an evidence quote is printed in the guide: set after generation (never by a model, so
-#: it is left out of the JSON Schema) and left out of dumps while unset, so cards without one
-#: serialise, and get their :func:`card_id`, exactly as before.
+#: Where an evidence quote is printed in the guide (``location`` of a :class:`Fact` or an
+#: :class:`MCQDrill`; see :func:`medcards.locate_card`): set after generation, never by a
+#: model, so it is left out of the JSON Schema and the schema's descriptions; left out of dumps
+#: while unset, so cards without one serialise, and get their :func:`card_id`, as before.
 Location = Annotated[
     SkipJsonSchema[SourceLocation | None], Field(default=None, exclude_if=lambda v: v is None)
 ]
@@ -47,7 +48,6 @@ class Fact(_CardModel):
     Attributes:
         text: The statement, as the student reads it.
         evidence: The sentence of the source context it comes from, quoted verbatim.
-        location: Where ``evidence`` is printed in the guide (page, line, section), when known.
     """
 
     text: ShortText
@@ -98,7 +98,6 @@ class MCQDrill(_CardModel):
         answer_index: Index (0-based) of the one correct option.
         explanation: Why that option is right.
         evidence: Verbatim quote of the context that supports the answer.
-        location: Where ``evidence`` is printed in the guide (page, line, section), when known.
     """
 
     kind: Literal["mcq"] = "mcq"

@@ -167,11 +167,14 @@ def locate_quote(quote: str, section: GuideSection) -> SourceLocation | None:
     covered = [s for s in section.spans if s.start < end and s.end > start]
     pages = [s.page for s in covered if s.page is not None]
     lines = [s.line for s in covered if s.line is not None]
-    # A marker belongs to the quote when it stood inside it or right after it ("... 5 min.[2]").
-    tail = len(section.context[end : end + 3]) - len(section.context[end : end + 3].lstrip(".;,"))
+    # A marker belongs to the quote when it stands inside the sentence the quote ends in, or
+    # right after its full stop ("... 5 min.[2]").
+    stop = re.compile(r"[.!?](?=\s|$)|\n")
+    sentence_end = stop.search(section.context, max(start, end - 1))
+    last = (sentence_end.end() if sentence_end else len(section.context)) + 1
     markers: list[str] = []
     for citation in section.citations:
-        if start < citation.offset <= end + tail and citation.marker not in markers:
+        if start < citation.offset <= last and citation.marker not in markers:
             markers.append(citation.marker)
     citations = []
     for marker in markers:
