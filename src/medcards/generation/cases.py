@@ -34,7 +34,7 @@ from medcards.generation.grounding import normalize
 from medcards.generation.quantities import canonical_unit
 from medcards.generation.segments import Parsed, Quantity, Segment, quantities
 
-__all__ = ["CaseDraft", "clinical_cases"]
+__all__ = ["CaseDraft", "clinical_cases", "value_options"]
 
 # Dimensions (of the first part of a canonical unit) that a dose is written in.
 _DOSE_HEADS = frozenset({"mg", "g", "ug", "ng", "u", "mu", "ml", "l", "meq", "mmol"})
@@ -452,7 +452,7 @@ def _pick(key: str, candidates: list[str], wanted: int) -> list[str]:
     return chosen
 
 
-def _value_options(
+def value_options(
     quantity: Quantity, siblings: list[Quantity], wanted: int, prefix: str, suffix: str
 ) -> tuple[str, list[str]]:
     """The key and distractors of a value question: siblings first, then the grid."""
@@ -560,7 +560,7 @@ def _dose_cases(
 
         near = sorted((d for d in same_dimension if closeness(d)[1] <= math.log(10)), key=closeness)
         far = sorted((d for d in same_dimension if closeness(d)[1] > math.log(10)), key=closeness)
-        key, distractors = _value_options(dose.quantity, [d.quantity for d in near], wanted, "", "")
+        key, distractors = value_options(dose.quantity, [d.quantity for d in near], wanted, "", "")
         if len(distractors) < wanted:
             extra = _pick(key, [*distractors, *(d.quantity.text for d in far)], wanted)
             distractors = extra
@@ -613,7 +613,7 @@ def _threshold_cases(
         comparator = re.sub(r"\s+", " ", item.comparator)
         prefix = "" if item.after else f"{_capitalise(comparator.casefold())} "
         suffix = f" {comparator}" if item.after else ""
-        key, distractors = _value_options(
+        key, distractors = value_options(
             item.quantity, [*same_variable, *same_unit], wanted, prefix, suffix
         )
         avoid = [item.variable, item.quantity.text]

@@ -44,7 +44,7 @@ from medcards.cards import (
 )
 from medcards.errors import CardRejected
 from medcards.generation.answer_key import check_answer_key
-from medcards.generation.cases import CaseDraft, clinical_cases
+from medcards.generation.cases import CaseDraft, clinical_cases, value_options
 from medcards.generation.grounding import Strictness, check_card, normalize
 from medcards.generation.segments import Parsed, Quantity, Segment, segment_context
 from medcards.generation.segments import quantities as find_blankable
@@ -62,9 +62,6 @@ _FALLBACK_EN = (
     "[Review question, not a clinical case: the guide gives no treatment, dose, threshold or "
     "contraindication to build one from.]"
 )
-_SCALES = (0.5, 2.0, 1.5, 0.25, 3.0, 10.0, 0.1, 4.0, 5.0)
-# A bare number (pH, a score) only makes sense near its true value.
-_BARE_SCALES = (0.9, 1.1, 0.95, 1.05, 0.8, 1.2, 0.85, 1.15)
 
 
 def _number(text: str) -> float:
@@ -266,41 +263,14 @@ class ExtractiveGenerator(CardGenerator):
         all_quantities: list[tuple[Segment, Quantity]],
         es: bool,
     ) -> MCQDrill | None:
-        correct = quantity.text
-        seen = {normalize(correct)}
-        distractors: list[str] = []
-
-        def offer(text: str) -> None:
-            key = normalize(text)
-            if key not in seen:
-                seen.add(key)
-                distractors.append(text)
-
-        # Other values with the same unit in the guide are the most plausible wrong answers.
-        for other_segment, other in all_quantities:
-            same_unit = other.unit == quantity.unit and bool(other.unit)
-            single = other.high is None and quantity.high is None
-            if other_segment.index != segment.index and same_unit and single:
-                offer(other.text)
-        rng = random.Random(f"{request.seed or 0}:{segment.index}")
-        scales = list(_SCALES if quantity.unit else _BARE_SCALES)
-        rng.shuffle(scales)
-        plausible = distractors[:1]  # keep at most one from elsewhere; scaled ones vary the value
-        distractors = plausible
-        seen = {normalize(correct), *(normalize(d) for d in plausible)}
-        for scale in scales:
-            low = _format_like(_number(quantity.low) * scale, quantity.low)
-            high = (
-                None
-                if quantity.high is None
-                else _format_like(_number(quantity.high) * scale, quantity.high)
-            )
-            value = low if high is None else f"{low}-{high}"
-            if _number(low) <= 0:
-                continue
-            offer(f"{value} {quantity.unit}".strip())
-            if len(distractors) >= self.options.n_options - 1:
-                break
+        # The same options as a clinical case: values of the same unit elsewhere in the guide,
+        # then neighbours on the clinical rounding grid (never tenfold or halved values).
+        siblings = [
+            other
+            for other_segment, other in all_quantities
+            if other_segment.index != segment.index and other.unit == quantity.unit and other.unit
+        ]
+        correct, distractors = value_options(quantity, siblings, self.options.n_options - 1, "", "")
         if len(distractors) < self.options.n_options - 1:
             return None
         blanked = segment.text[: quantity.start] + "____" + segment.text[quantity.end :]
@@ -352,7 +322,7 @@ class ExtractiveGenerator(CardGenerator):
         # Not enough items elsewhere: change the threshold of an item of this list.
         for item in items:
             for quantity in find_blankable(item.text)[:1]:
-                for scale in (2.0, 0.5, 10.0):
+                for scale in (1.5, 0.75, 2.0):
                     value = _format_like(_number(quantity.low) * scale, quantity.low)
                     text = (
                         item.text[: quantity.start]
