@@ -36,7 +36,7 @@ class DocxReader(medcards.DocumentReader):
         Raises:
             medcards.IngestError: a file that is not a Word document, or is encrypted.
         """
-        import mammoth
+        import mammoth  # type: ignore[import-untyped]  # mammoth ships no type information
 
         try:
             with path.open("rb") as handle:

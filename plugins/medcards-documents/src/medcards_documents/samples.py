@@ -188,7 +188,7 @@ def _hyphenate(text: str) -> str:
 def _pdf_class() -> Any:
     from fpdf import FPDF
 
-    class GuidePDF(FPDF):  # type: ignore[misc]
+    class GuidePDF(FPDF):
         running_title = ""
 
         def header(self) -> None:
