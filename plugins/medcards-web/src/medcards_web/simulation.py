@@ -14,6 +14,8 @@ import math
 import random
 from pathlib import Path
 
+from pydantic import BaseModel
+
 import medcards
 from medcards.study import DailyLimits, StudyEngine
 
@@ -87,3 +89,82 @@ def simulate_study(
             engine.update_progress(item, rating, now)
             now += dt.timedelta(minutes=2)
     return engine
+
+
+class ExamRun(BaseModel):
+    """What a simulated run up to an exam gave.
+
+    Attributes:
+        recall: FSRS-predicted recall of each scheduled card at 00:00 UTC of the exam day.
+        reviews: Reviews made before the exam.
+    """
+
+    recall: list[float]
+    reviews: int
+
+    def reached(self, target: float) -> float:
+        """Share of the cards whose predicted recall is at or above ``target``."""
+        return sum(p >= target for p in self.recall) / len(self.recall) if self.recall else 0.0
+
+    @property
+    def mean(self) -> float:
+        """Mean predicted recall on the exam day."""
+        return sum(self.recall) / len(self.recall) if self.recall else 0.0
+
+
+def simulate_exam(
+    path: str | Path,
+    *,
+    exam_target: float | None,
+    topics: int = 60,
+    days: int = 40,
+    desired_retention: float = 0.8,
+    seed: int = 3,
+    start: dt.datetime = START,
+) -> ExamRun:
+    """Study up to an exam ``days`` away, with exam-date mode (``exam_target``) or without.
+
+    The learner is FSRS itself with the default weights: a card is recalled with its predicted
+    retrievability (new cards with 0.8), so the recall FSRS predicts for the exam day is the
+    learner's true one. Ten topics a day are introduced; each day the student comes back every
+    15 minutes for 12 hours while anything is due, so relearning steps are done the same day.
+    """
+    exam = (start + dt.timedelta(days=days)).date()
+    options: dict[str, object] = {"desired_retention": desired_retention}
+    if exam_target is not None:
+        options |= {"exam_date": exam, "exam_target": exam_target}
+    truth = medcards.get_scheduler("fsrs")
+    engine = StudyEngine(
+        path,
+        scheduler=medcards.get_scheduler("fsrs", **options),
+        generator=medcards.get_card_generator("extractive"),
+        limits=DailyLimits(new_topics=10, reviews=10_000),
+    )
+    for i in range(topics):
+        engine.add_topic(
+            f"Tema {i:03d}",
+            f"El tema {i:03d} trata la dosis de {10 + i} mg/kg en la primera hora. "
+            f"La complicación grave aparece a las {2 + i % 5} horas del inicio.",
+            date_assigned=start.date() + dt.timedelta(days=i // 10),
+            now=start,
+        )
+    rng = random.Random(seed)
+    day = start
+    while day.date() < exam:
+        now, end = day, day + dt.timedelta(hours=12)
+        while now < end:
+            item = engine.next_topic(now)
+            if item is None:
+                now += dt.timedelta(minutes=15)
+                continue
+            state = engine.state(item.card.card_id)
+            p = 0.8 if state is None else truth.recall_probability(state, now) or 0.0
+            ok = item.reason == "angle" or rng.random() < p
+            engine.update_progress(item, medcards.Rating.GOOD if ok else medcards.Rating.FAIL, now)
+            now += dt.timedelta(minutes=1)
+        day += dt.timedelta(days=1)
+    at = dt.datetime.combine(exam, dt.time(), dt.UTC)
+    recall = [truth.recall_probability(s, at) or 0.0 for s in engine.scheduled_states().values()]
+    run = ExamRun(recall=recall, reviews=len(engine.review_log()))
+    engine.close()
+    return run
