@@ -49,7 +49,11 @@ class GgufExporter(medcards.ModelExporter):
             ExportError: not Llama-family, missing weights/tokenizer, llama.cpp failure, or
                 (with ``modelfile``) a chat template the Go translation cannot reproduce.
         """
-        from medcards_finetune.gguf_export import convert_to_gguf, quantize_gguf
+        from medcards_finetune.gguf_export import (
+            convert_to_gguf,
+            ensure_llama_family,
+            quantize_gguf,
+        )
         from medcards_finetune.modelfile import build_modelfile
         from medcards_finetune.trainers import merge_adapter
 
@@ -59,6 +63,7 @@ class GgufExporter(medcards.ModelExporter):
             if (model_dir / "adapter_config.json").is_file():
                 source = merge_adapter(model_dir, Path(scratch) / "merged")
             name = opts.model_name or model_dir.name
+            ensure_llama_family(source)
             modelfile_path = out_path.with_name(f"{out_path.stem}.Modelfile")
             # Translated before converting, so a template Ollama cannot take fails fast.
             modelfile = (
