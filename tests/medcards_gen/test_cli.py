@@ -51,6 +51,8 @@ def test_ingest_then_generate_batch(tmp_path):
     cards = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [c["kind"] for c in cards] == ["mcq"] * 3
     assert "3 card(s), 0 rejected" in result.output
+    assert "answer keys: 3 MCQ(s); keys at " in result.output
+    assert "0 failing the answer-key checks" in result.output
 
 
 def test_generate_reports_rejections_and_unknown_topics(tmp_path):

@@ -10,8 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from _sdk import atomic_write_text
 from _sdk.cli import console, parse_key_values, stderr_console
-from medcards.cards import Card
+from medcards.cards import Card, MCQDrill
 from medcards.errors import CardRejected, MedcardsError
+from medcards.generation.answer_key import check_deck_keys
 from medcards.generation.prompts import render_target
 from medcards.ingest import GuideSection, load_topics
 from medcards.models import CardKind, CardRequest
@@ -75,7 +76,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print cards as JSON lines.")] = False,
     ) -> None:
-        """Generate cards for ingested topics; rejections are reported, never stored."""
+        """Generate cards for ingested topics; rejections are reported, never stored.
+
+        For MCQs, the deck's answer-key statistics are reported too: where the keys sit, how
+        often the key is the longest option, and the drills failing the answer-key checks.
+        """
         selected = _select(load_topics(topics_file), topic, topics_file)
         options: dict[str, Any] = {}
         if backend is not None:
@@ -127,6 +132,19 @@ def register(app: typer.Typer) -> None:
         else:
             for card in cards:
                 console.print_json(render_target(card))
-        stderr_console.print(f"{len(cards)} card(s), {len(rejected)} rejected")
+        if kind == CardKind.MCQ or any(isinstance(card, MCQDrill) for card in cards):
+            deck = check_deck_keys(cards)
+            stderr_console.print(f"answer keys: {deck.summary()}", highlight=False)
+            for problem in deck.problems:
+                stderr_console.print(f"[yellow]deck:[/] {problem}", highlight=False)
+        by_key = sum(
+            1
+            for r in rejected
+            if any(x.startswith("answer key:") or ": answer key:" in x for x in r.reasons)
+        )
+        stderr_console.print(
+            f"{len(cards)} card(s), {len(rejected)} rejected"
+            + (f" ({by_key} by the answer-key checks)" if by_key else "")
+        )
         if not cards:
             raise typer.Exit(1)
