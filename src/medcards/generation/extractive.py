@@ -5,10 +5,12 @@ segment (definition, diagnostic criteria, first- and second-line treatment, pitf
 facts with doses and thresholds) from the section headings and cue phrases, and assembles:
 
 - a :class:`~medcards.BattleCard` whose facts quote their sentence verbatim;
-- :class:`~medcards.MCQDrill` cloze questions on doses and thresholds (distractors are other
-  values of the same unit in the guide, then scaled values: half, double, tenfold...) and on
-  list membership ("which of these is a diagnostic criterion?", distractors from other lists
-  or with a changed threshold);
+- :class:`~medcards.MCQDrill` clinical cases (Level 1): a patient whose findings come from the
+  guide's criteria, a decision question (which dose, which threshold, which treatment in this
+  situation, which drug is contraindicated) and options of the key's kind taken from the guide's
+  sibling items (:mod:`medcards.generation.cases`). Only a context that supports no case gets
+  cloze questions instead, and their vignette says so. Every MCQ passes
+  :func:`medcards.check_answer_key`;
 - :class:`~medcards.OpenDrill` challenges from lists and criteria, and the seed's Level-2
   "complete first- and second-line treatment scheme";
 - :class:`~medcards.Variant` challenges that gather the sentences matching a perspective.
@@ -17,9 +19,8 @@ Several candidates exist per kind; ``request.seed`` picks one (``seed % n``), so
 walk through different cards. Every candidate is re-checked with the ``strict`` grounding
 level before it is returned.
 
-The module is a little over 400 lines on purpose: it is one generator, whose four card builders
-share the parsed context and the option helpers. Segmentation is in
-:mod:`medcards.generation.segments`.
+Segmentation is in :mod:`medcards.generation.segments`, the clinical cases in
+:mod:`medcards.generation.cases`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -104,6 +105,13 @@ class ExtractiveGenerator(CardGenerator):
 
     options: Options
 
+    def __init__(self, **options: Any) -> None:
+        """Validate options."""
+        super().__init__(**options)
+        #: The clinical cases the last MCQ request dropped: ``(question, reasons)``, reasons
+        #: prefixed ``answer key:`` or ``grounding:``. Empty after other kinds.
+        self.last_rejections: list[tuple[str, list[str]]] = []
+
     # -- public API -----------------------------------------------------------------------
 
     def generate(self, request: CardRequest) -> Card:
@@ -120,6 +128,7 @@ class ExtractiveGenerator(CardGenerator):
     def candidates(self, request: CardRequest) -> list[Card]:
         """Every card of ``request.kind`` the context supports, each checked for grounding."""
         parsed = Parsed(segment_context(request.context))
+        self.last_rejections = []
         builders = {
             CardKind.BATTLECARD: self._battlecards,
             CardKind.MCQ: self._mcqs,
@@ -189,17 +198,20 @@ class ExtractiveGenerator(CardGenerator):
     def _mcqs(self, request: CardRequest, parsed: Parsed) -> list[Card]:
         """Clinical cases; cloze questions only when the context supports no case at all."""
         es = self._es(request)
-        cases = [
-            self._case_card(request, draft)
-            for draft in clinical_cases(request.topic, parsed, self.options.n_options, es)
-        ]
-        cards: list[Card] = [
-            card
-            for card in cases
-            if card is not None
-            and check_answer_key(card).passed
-            and check_card(card, request.context, self.options.strictness).grounded
-        ]
+        self.last_rejections = []
+        cards: list[Card] = []
+        for draft in clinical_cases(request.topic, parsed, self.options.n_options, es):
+            card = self._case_card(request, draft)
+            if card is None:
+                continue
+            reasons = check_answer_key(card).reasons() + [
+                f"grounding: {r}"
+                for r in check_card(card, request.context, self.options.strictness).reasons()
+            ]
+            if reasons:
+                self.last_rejections.append((card.question, reasons))
+            else:
+                cards.append(card)
         if cards:
             return cards
         return [
