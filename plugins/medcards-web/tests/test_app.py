@@ -328,3 +328,12 @@ def test_module_names_are_escaped_in_pages_and_charts(student: Student) -> None:
         page = student.get(url).text
         assert '<svg onload="window' not in page, url
     assert "&lt;svg onload=" in student.get("/calendar").text
+
+
+def test_switching_scheduler_on_a_scheduled_database_is_refused(student: Student) -> None:
+    student.import_guide()
+    student.rate(3)  # one card now scheduled by sm2
+    response = student.post("/settings", _settings(scheduler="fsrs"))
+    assert response.status_code == 409
+    assert "scheduled by sm2" in response.text
+    assert student.post("/settings", _settings(scheduler="sm2")).status_code == 303

@@ -25,7 +25,7 @@ from medcards.study import StudyEngine
 
 from .conftest import GUIDE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.server]
 
 
 def _free_port() -> int:

@@ -306,8 +306,10 @@ def create_app(
         buttons = []
         for rating, label in RATING_LABELS.items():
             due = preview[medcards.Rating(rating)]
-            if due is None:
+            if due is None and item_card.kind == medcards.CardKind.VARIANT:
                 hint = "aprobado" if rating >= 3 else "sigue pendiente"
+            elif due is None:  # scheduled by another scheduler: rating it is refused
+                hint = "—"
             else:
                 hint = human_delta(due - now)
             buttons.append({"value": rating, "label": label, "hint": hint, "key": rating})
@@ -618,6 +620,16 @@ def create_app(
                     first = exc.errors()[0]
                     field = ".".join(str(p) for p in first["loc"])
                     raise BadInput(422, f"field {field!r}: {first['msg']}") from None
+                if updated.scheduler != current.scheduler:
+                    others = {s.scheduler for s in engine.scheduled_states().values()}
+                    others.discard(updated.scheduler)
+                    if others:
+                        raise BadInput(
+                            409,
+                            f"this database's cards are scheduled by {sorted(others)[0]}: "
+                            f"switching to {updated.scheduler} would strand them; keep "
+                            f"{current.scheduler}, or study {updated.scheduler} in a new database",
+                        )
                 save_settings(engine, updated)
 
         await run_in_threadpool(store)

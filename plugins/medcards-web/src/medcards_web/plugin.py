@@ -34,6 +34,7 @@ def serve(
     port: int,
     token: str | None,
     demo: bool,
+    open_browser: bool = False,
     echo: Any = print,
     run: Any = None,
 ) -> None:
@@ -70,6 +71,12 @@ def serve(
     else:
         note = "generated for this run" if generated else "given with --token"
         echo(f"medcards serve: {url}?token={required} (access token {note}; Ctrl+C stops it)")
+    if open_browser:
+        import threading
+        import webbrowser
+
+        address = url if required is None else f"{url}?token={required}"
+        threading.Timer(1.0, webbrowser.open, args=(address,)).start()
     try:
         (run or uvicorn.run)(
             app, host=host, port=port, access_log=False, log_level="warning", server_header=False
