@@ -85,6 +85,22 @@ def test_ungrounded_cards_are_rejected_with_every_reason():
     assert reasons[0].startswith("attempt 1: answer:")
 
 
+def test_key_marked_on_a_wrong_option_is_rejected_then_fixed():
+    # The model marks "1 U/kg/h" although its evidence says 0,1 U/kg/h; then it offers a mass
+    # among rates. Both are answer-key reasons, fed back until a fair drill comes.
+    wrong_key = {**GOOD, "answer_index": 1, "explanation": "Se inicia insulina intravenosa."}
+    mixed = {**GOOD, "options": ["0,1 U/kg/h", "1 g", "0,5 U/kg/h", "0,01 U/kg/h"]}
+    gen, backend = generator(json.dumps(wrong_key), json.dumps(mixed), json.dumps(GOOD))
+    card = gen.generate(REQUEST)
+    assert card.answer == "0,1 U/kg/h"
+    first, second = gen.last_attempts[0][1], gen.last_attempts[1][1]
+    assert any(r.startswith("answer key: the key '1 U/kg/h'") for r in first)
+    assert second == [
+        "answer key: option 1 '1 g' is a quantity:mass but the key is a quantity:units/mass/time"
+    ]
+    assert "answer key:" in backend.calls[2]["messages"][1].content
+
+
 def test_schema_errors_duplicate_options_and_loops_are_reasons():
     duplicate = {**GOOD, "options": ["0,1 U/kg/h", "0,1 u/kg/h", "1 U/kg/h", "2 U/kg/h"]}
     three = {**GOOD, "options": ["0,1 U/kg/h", "1 U/kg/h", "2 U/kg/h"]}
