@@ -24,9 +24,9 @@ DECISIONS = re.compile(
 FALLBACK = "[Pregunta de repaso, no caso clínico"
 
 
-def mcqs(topic) -> list[MCQDrill]:
+def mcqs(topic, n_options: int = 4) -> list[MCQDrill]:
     request = CardRequest(topic=topic.title, context=topic.context, kind="mcq")
-    cards = ExtractiveGenerator().candidates(request)
+    cards = ExtractiveGenerator(n_options=n_options).candidates(request)
     assert all(isinstance(c, MCQDrill) for c in cards)
     return cards  # type: ignore[return-value]
 
@@ -49,6 +49,15 @@ def test_every_sample_mcq_is_a_clinical_case_that_passes_the_key_checks(topic):
     assert len(cards) >= 4
     for card in cards:
         assert_clinical_case(card, topic.context)
+
+
+def test_five_options_are_clinical_cases_too():
+    for topic in TOPICS:
+        cards = mcqs(topic, n_options=5)
+        assert cards, topic.title
+        for card in cards:
+            assert len(card.options) == 5
+            assert_clinical_case(card, topic.context)
 
 
 def _values(option: str) -> list[float]:
