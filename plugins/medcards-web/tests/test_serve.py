@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,12 @@ class Captured:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
+        self.pages: list[str] = []
+
     def __call__(self, app: Any, **kwargs: Any) -> None:
         self.calls.append({"app": app, **kwargs})
+        with TestClient(app) as client:  # what the browser would see while it serves
+            self.pages.append(client.get("/calendar").text)
 
 
 def test_a_non_local_host_without_a_token_gets_a_generated_one(db: Path) -> None:
@@ -59,6 +64,7 @@ def test_loopback_needs_no_token_unless_one_is_given(db: Path) -> None:
 def test_the_demo_serves_a_seeded_temporary_database() -> None:
     lines: list[str] = []
     run = Captured()
+    before = signal.getsignal(signal.SIGTERM)
     serve(
         Path("unused.db"),
         host="127.0.0.1",
@@ -71,7 +77,9 @@ def test_the_demo_serves_a_seeded_temporary_database() -> None:
     assert lines[0].startswith("demo: 4 topics from the sample guides in ")
     demo_db = Path(lines[0].rsplit(" in ", 1)[1])
     assert not demo_db.exists()  # removed when the server stops
+    assert "Cetoacidosis diabética" in run.pages[0]
     assert not Path("unused.db").exists()
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_the_command_reports_a_missing_database_and_a_short_token(tmp_path: Path) -> None:

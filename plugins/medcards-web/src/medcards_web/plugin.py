@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +27,10 @@ def seed_demo(path: Path) -> int:
             for topic in engine.import_sections(sections, source=guide.name):
                 engine.ensure_card(topic, medcards.CardKind.MCQ)
         return engine.count_topics()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def serve(
@@ -53,7 +59,12 @@ def serve(
     except ValueError as exc:
         raise medcards.MedcardsError(str(exc)) from None
     tmp: tempfile.TemporaryDirectory[str] | None = None
+    previous: Any = None
     if demo:
+        if threading.current_thread() is threading.main_thread():
+            # uvicorn re-raises SIGTERM after its graceful shutdown: exit through `finally`
+            # so that the temporary database is removed.
+            previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         tmp = tempfile.TemporaryDirectory(prefix="medcards-demo-")
         db = Path(tmp.name) / "temario.db"
         count = seed_demo(db)
@@ -72,7 +83,6 @@ def serve(
         note = "generated for this run" if generated else "given with --token"
         echo(f"medcards serve: {url}?token={required} (access token {note}; Ctrl+C stops it)")
     if open_browser:
-        import threading
         import webbrowser
 
         address = url if required is None else f"{url}?token={required}"
@@ -84,6 +94,8 @@ def serve(
     finally:
         if tmp is not None:
             tmp.cleanup()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @medcards.hookimpl
