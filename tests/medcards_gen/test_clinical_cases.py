@@ -114,6 +114,20 @@ def test_dose_options_are_the_doses_of_the_sibling_drugs():
     assert {"20 mg/kg", "10 mg/kg"} <= set(amikacin.options)
 
 
+def test_sibling_doses_keep_their_own_unit():
+    context = (
+        "### Tratamiento de primera línea\n"
+        "Se administra sulfato de magnesio intravenoso a 2 g en 20 minutos.\n"
+        "Se administra dexametasona intravenosa a 4 mg cada 6 horas.\n"
+    )
+    request = CardRequest(topic="Eclampsia", context=context, kind="mcq")
+    cards = ExtractiveGenerator().candidates(request)
+    dexamethasone = next(c for c in cards if "dexametasona" in c.question)
+    assert dexamethasone.answer == "4 mg"
+    assert "2 mg" not in dexamethasone.options  # the 2 g of magnesium, not 2 mg
+    assert all(o.endswith(" mg") for o in dexamethasone.options)
+
+
 def test_threshold_case_states_the_decision_and_asks_for_the_value():
     context = (
         "La hiponatremia es un sodio sérico bajo.\n\n"

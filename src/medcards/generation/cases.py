@@ -545,12 +545,12 @@ def _dose_cases(
     topic: str, parsed: Parsed, doses: list[_Dose], wanted: int, es: bool
 ) -> Iterator[CaseDraft]:
     for dose in doses:
+        # The same unit, not only the same dimension: a sibling's value is shown with the
+        # key's unit (8,4 g must not become "8,4 mg").
         same_dimension = [
             d
             for d in doses
-            if d is not dose
-            and option_kind(d.quantity.text) == option_kind(dose.quantity.text)
-            and _head(d.drug) != _head(dose.drug)
+            if d is not dose and d.unit == dose.unit and _head(d.drug) != _head(dose.drug)
         ]
         value = _number(dose.quantity.low)
 
