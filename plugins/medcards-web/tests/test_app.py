@@ -337,3 +337,21 @@ def test_switching_scheduler_on_a_scheduled_database_is_refused(student: Student
     assert response.status_code == 409
     assert "scheduled by sm2" in response.text
     assert student.post("/settings", _settings(scheduler="sm2")).status_code == 303
+
+
+def test_the_command_line_and_the_web_share_the_database(student: Student, db: Path) -> None:
+    student.import_guide()
+    with StudyEngine(db) as cli:  # a `medcards study` session holding its own connection
+        item = cli.next_topic()
+        assert item is not None
+        cli.update_progress(item, 3)
+        assert student.get("/").status_code == 200
+        card, shown = student.shown_card()
+        assert card != item.card.card_id  # the web serves the next one
+        assert (
+            student.post("/study/rate", {"card_id": card, "shown": shown, "rating": 4}).status_code
+            == 303
+        )
+        assert len(cli.review_log()) == 2
+    stale = student.post("/study/rate", {"card_id": item.card.card_id, "shown": 0, "rating": 3})
+    assert stale.status_code == 409  # rated by the command line since it was shown
