@@ -12,7 +12,7 @@ the open drill inherits the MCQ's scheduler state on promotion, so the topic kee
 A Fail creates an *angle*: a variant of the failed card from another perspective, asked from the
 configured card generator. The topic cannot climb while one of its angles is not yet passed.
 
-At about 400 lines this module is the loop's public methods only; each job they delegate to has
+At about 550 lines this module is the loop's public methods only; each job they delegate to has
 its own module (``calendar``, ``supply``, ``queue``, ``ladder``, ``angles``, ``repository``).
 """
 
