@@ -204,3 +204,25 @@ def test_exam_date_mode_meets_its_recall_target_in_simulation(tmp_path, generato
     assert reached >= 0.95
     assert sum(recall) / len(recall) >= 0.9
     assert plain_reached < reached
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.integers(1, 4), st.floats(0.0, 30.0)), min_size=1, max_size=12),
+    exam_in=st.integers(1, 200),
+    target=st.floats(0.7, 0.97),
+)
+def test_exam_mode_never_leaves_a_card_due_after_the_exam_below_target(steps, exam_in, target):
+    exam = (NOW + dt.timedelta(days=exam_in)).date()
+    scheduler = medcards.get_scheduler("fsrs", exam_date=exam, exam_target=target)
+    exam_at = dt.datetime.combine(exam, dt.time(), dt.UTC)
+    state, now = None, NOW
+    for rating, gap in steps:
+        state = scheduler.review(state, Rating(rating), now)
+        left = (exam_at - now).total_seconds() / 86_400
+        assert (
+            state.due <= exam_at
+            or scheduler.recall_probability(state, exam_at) >= target
+            or left < 1
+        )
+        now += dt.timedelta(days=gap)
