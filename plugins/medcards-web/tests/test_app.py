@@ -355,3 +355,14 @@ def test_the_command_line_and_the_web_share_the_database(student: Student, db: P
         assert len(cli.review_log()) == 2
     stale = student.post("/study/rate", {"card_id": item.card.card_id, "shown": 0, "rating": 3})
     assert stale.status_code == 409  # rated by the command line since it was shown
+
+
+def test_a_stored_setting_that_no_longer_validates_falls_back_to_its_default(
+    student: Student, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with StudyEngine(db) as engine:
+        engine.save_settings({"web": {"generator": "uninstalled", "reviews_per_day": 77}})
+    page = student.get("/settings")
+    assert page.status_code == 200
+    assert 'value="77"' in page.text
+    assert "stored setting 'generator' is invalid" in caplog.text

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 import medcards
 from medcards.study import DailyLimits, StudyEngine
+
+log = logging.getLogger("medcards_web")
 
 #: Key of the settings in the study database's ``settings`` table.
 SETTINGS_KEY = "web"
@@ -93,18 +96,21 @@ class StudySettings(BaseModel):
 def load_settings(engine: StudyEngine) -> StudySettings:
     """The settings stored in ``engine``'s database (defaults when none).
 
-    Raises:
-        MedcardsError: stored settings that no longer validate, naming the field.
+    A stored value that no longer validates (a generator whose plugin was uninstalled, say) is
+    replaced by its default and logged, so that every page, Settings included, still opens.
     """
-    stored = engine.settings().get(SETTINGS_KEY, {})
-    try:
-        return StudySettings.model_validate(stored)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise medcards.MedcardsError(
-            f"stored setting {field!r} is invalid ({first['msg']}); fix it on the Settings page"
-        ) from None
+    stored = dict(engine.settings().get(SETTINGS_KEY, {}))
+    for _ in range(len(stored) + 1):
+        try:
+            return StudySettings.model_validate(stored)
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                log.warning(
+                    "stored setting %r is invalid (%s): using its default", field, error["msg"]
+                )
+                stored.pop(field, None)
+    return StudySettings()
 
 
 def save_settings(engine: StudyEngine, settings: StudySettings) -> None:
