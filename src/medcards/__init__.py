@@ -1,8 +1,9 @@
 """medcards: grounded study cards from medical-guide text, scheduled by spaced repetition.
 
 This package is medcards' public contract: card and data models, the interfaces plugins
-implement, errors, the helpers a plugin needs (grounding, prompts, reply parsing, guide
-sections, atomic writes, option parsing, retries) and the registries. Plugins implement the
+implement, errors, the helpers a plugin needs (grounding, answer-key checks, prompts, reply
+parsing, guide sections, atomic writes, option parsing, retries), the gold set and the
+registries. Plugins implement the
 interfaces and are selected by name::
 
     import medcards
