@@ -8,7 +8,7 @@ redirect), 200 of each by default. Side by side, the baseline is the same work w
 layer: ``next_topic`` + ``preview`` and ``update_progress`` called on the engine directly. It
 prints p50 / p95 / p99 in milliseconds and the web / engine ratio at p95.
 
-Run: ``python plugins/medcards-web/bench/bench_web.py [--cards N] [--reviews N] [--requests N]``.
+Run: ``python bench/bench_web.py [--cards N] [--reviews N] [--requests N]``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from rich.console import Console
 
 from medcards.study import DailyLimits, StudyEngine
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_study import NOW, build  # the study benchmark's database builder
 
 

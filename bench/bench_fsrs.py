@@ -8,7 +8,7 @@
    share of cards whose recall on the exam day reaches the target, with the mode and without it
    (the baseline), and the reviews each needed.
 
-Run: ``python plugins/medcards-web/bench/bench_fsrs.py``.
+Run: ``python bench/bench_fsrs.py``.
 """
 
 from __future__ import annotations
