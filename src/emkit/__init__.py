@@ -78,7 +78,7 @@ from emkit.forecasters import (
     load_model,
     save_model,
 )
-from emkit.interfaces import ChatParser, FeatureExtractor, FeatureStore, Forecaster
+from emkit.interfaces import ChatParser, Executor, FeatureExtractor, FeatureStore, Forecaster
 from emkit.labels import (
     DEFAULT_HORIZONS,
     DEFAULT_RECOVERY_DAYS,
@@ -109,10 +109,12 @@ from emkit.parsers import (
 )
 from emkit.plugins import (
     chat_parser_names,
+    executor_names,
     feature_extractor_names,
     feature_store_names,
     forecaster_names,
     get_chat_parser,
+    get_executor,
     get_feature_extractor,
     get_feature_store,
     get_forecaster,
@@ -141,6 +143,7 @@ __all__ = [
     "DayMessage",
     "EmbeddingPCA",
     "EmkitError",
+    "Executor",
     "FEATURE_INDEX",
     "FeatureColumn",
     "FeatureExtractor",
@@ -191,12 +194,14 @@ __all__ = [
     "embedding_columns",
     "embedding_drift",
     "encode_message_line",
+    "executor_names",
     "export_to_patient",
     "feature_extractor_names",
     "feature_store_names",
     "find_sender",
     "forecaster_names",
     "get_chat_parser",
+    "get_executor",
     "get_feature_extractor",
     "get_feature_store",
     "get_forecaster",

@@ -14,7 +14,13 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
-    from emkit.interfaces import ChatParser, FeatureExtractor, FeatureStore, Forecaster
+    from emkit.interfaces import (
+        ChatParser,
+        Executor,
+        FeatureExtractor,
+        FeatureStore,
+        Forecaster,
+    )
 
 hookspec = pluggy.HookspecMarker("emkit")
 
@@ -43,6 +49,16 @@ def emkit_register_feature_stores(register: Callable[[type[FeatureStore]], None]
 
     :param register: call ``register(StoreClass)`` for each :class:`~emkit.FeatureStore`
         subclass the plugin provides.
+    """
+
+
+@hookspec
+def emkit_register_executors(register: Callable[[type[Executor]], None]) -> None:
+    """Register executors: where ``emkit features`` runs its per-patient tasks.
+
+    :param register: call ``register(ExecutorClass)`` for each :class:`~emkit.Executor`
+        subclass the plugin provides. Import the engine (Dask, Ray...) inside its methods, so
+        that commands run without it unless the executor is chosen.
     """
 
 

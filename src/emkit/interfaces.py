@@ -7,9 +7,10 @@ Frames: per-day features and labels are :class:`pandas.DataFrame` objects indexe
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Self
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from _sdk import Component
 
@@ -184,3 +185,46 @@ class Forecaster(Component, abc.ABC):
     def load(cls, path: Path) -> Self:
         """Load a model written by :meth:`save`."""
         raise NotImplementedError(f"forecaster {cls.name!r} cannot be loaded (supports_save=False)")
+
+
+class Executor(Component, abc.ABC):
+    """Runs independent tasks, such as one feature extraction per patient, here or on a cluster.
+
+    ``emkit features --executor NAME`` hands each patient to an executor; the built-in
+    ``serial`` one runs them in turn in this process, and plugins add executors that fan them
+    out over existing engines (``emkit-dask``). The task is a module-level function (or a
+    :func:`functools.partial` of one) and its items are picklable, so an executor may run
+    them in other processes or on other machines. A process that runs several tasks keeps
+    what they load (extractors, a store connection) between them.
+
+    An executor is a context manager: what it starts (a local cluster, a client) is released
+    by :meth:`close`.
+    """
+
+    interface: ClassVar[str] = "executor"
+
+    @abc.abstractmethod
+    def map_unordered(
+        self, task: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """Call ``task(item)`` for every item and yield ``(position, result)`` as each finishes.
+
+        Results come in any order. A call that raises yields ``(position, exception)``: one
+        failed item never stops the others.
+        """
+
+    def close(self) -> None:
+        """Release what the executor started (the default holds nothing)."""
+
+    def __enter__(self) -> Self:
+        """The executor itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """:meth:`close`."""
+        self.close()

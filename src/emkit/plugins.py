@@ -13,7 +13,7 @@ import pluggy
 
 from _sdk import PluginHost, PluginInfo, RegistrySpec
 from emkit import hookspecs
-from emkit.interfaces import ChatParser, FeatureExtractor, FeatureStore, Forecaster
+from emkit.interfaces import ChatParser, Executor, FeatureExtractor, FeatureStore, Forecaster
 
 hookimpl = pluggy.HookimplMarker("emkit")
 
@@ -33,6 +33,7 @@ host = PluginHost(
             "feature_store", "feature store", "emkit_register_feature_stores", FeatureStore
         ),
         RegistrySpec("forecaster", "forecaster", "emkit_register_forecasters", Forecaster),
+        RegistrySpec("executor", "executor", "emkit_register_executors", Executor),
     ],
     env_var="EMKIT_LOAD_PLUGINS",
 )
@@ -71,6 +72,11 @@ def get_forecaster(name: str, **options: Any) -> Forecaster:
     return cast(Forecaster, host.get("forecaster", name, **options))
 
 
+def get_executor(name: str, **options: Any) -> Executor:
+    """The executor registered as ``name``, configured with ``options``."""
+    return cast(Executor, host.get("executor", name, **options))
+
+
 def chat_parser_names() -> list[str]:
     """Names of every registered chat parser."""
     return [i.name for i in host.implementations("chat_parser")]
@@ -89,3 +95,8 @@ def feature_store_names() -> list[str]:
 def forecaster_names() -> list[str]:
     """Names of every registered forecaster."""
     return [i.name for i in host.implementations("forecaster")]
+
+
+def executor_names() -> list[str]:
+    """Names of every registered executor."""
+    return [i.name for i in host.implementations("executor")]

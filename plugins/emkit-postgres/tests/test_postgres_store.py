@@ -300,8 +300,9 @@ def test_no_password_in_the_cli_output(pg_dsn, password_role, tmp_path):
     from typer.testing import CliRunner
 
     from emkit.cli import app
+    from emkit.synth import synthesize_cohort
 
-    (tmp_path / "cohort").mkdir()
+    synthesize_cohort(tmp_path / "cohort", patients=1, days=3)
     host = _socket_dir(pg_dsn)
     dsn = f"postgresql://{password_role}:wrong-{PASSWORD}@/postgres?host={host}"
     env = {**os.environ, DSN_ENV: dsn}

@@ -57,15 +57,54 @@ StoreOptions = Annotated[
     typer.Option("--store-option", help="Feature store option KEY=VALUE (repeatable)."),
 ]
 
+#: ``--executor``: where the per-patient tasks of ``emkit features`` run.
+ExecutorName = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where per-patient tasks run: serial (this process, the default) or a registered "
+        "executor such as dask (`emkit plugins --all`).",
+    ),
+]
+#: ``--executor-option``: the executor's other options.
+ExecutorOptions = Annotated[
+    list[str] | None,
+    typer.Option("--executor-option", help="Executor option KEY=VALUE (repeatable)."),
+]
+#: ``--scheduler``: the address of a running cluster's scheduler.
+SchedulerAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Scheduler of a running cluster (dask: tcp://HOST:8786); the executor's "
+        "`scheduler` option.",
+    ),
+]
+#: ``--workers``: how many workers a local cluster starts.
+WorkerCount = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Workers of a cluster started on this machine (one process each); the executor's "
+        "`workers` option.",
+    ),
+]
+
 __all__ = [
     "DEFAULT_STORE_BACKEND",
+    "ExecutorName",
+    "ExecutorOptions",
     "FeatureSet",
     "FeaturesSource",
     "ForecasterOptions",
     "Horizons",
     "LabelsFile",
+    "SchedulerAddress",
     "StoreBackend",
     "StoreOptions",
+    "WorkerCount",
+    "executor_options",
     "parse_options",
     "store_options",
 ]
@@ -103,3 +142,24 @@ def parse_options(
 def store_options(items: Sequence[str] | None) -> dict[str, Any]:
     """The ``--store-option KEY=VALUE`` items as the store's options."""
     return parse_key_values(items or [], flag="--store-option", error=EmkitError)
+
+
+def executor_options(
+    items: Sequence[str] | None, scheduler: str | None = None, workers: int | None = None
+) -> dict[str, Any]:
+    """``--executor-option KEY=VALUE`` items, with ``--scheduler`` and ``--workers`` when given.
+
+    Raises:
+        EmkitError: an item not written ``KEY=VALUE``, or both ``--scheduler`` and
+            ``--workers`` (a running cluster has its own workers).
+    """
+    options = parse_key_values(items or [], flag="--executor-option", error=EmkitError)
+    if scheduler is not None and workers is not None:
+        raise EmkitError(
+            "--scheduler and --workers exclude each other: a running cluster has its own workers"
+        )
+    if scheduler is not None:
+        options["scheduler"] = scheduler
+    if workers is not None:
+        options["workers"] = workers
+    return options

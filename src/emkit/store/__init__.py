@@ -20,12 +20,14 @@ __all__ = [
 DEFAULT_STORE_BACKEND = "sqlite"
 
 
-def open_feature_store(backend: str, location: str | Path, **options: Any) -> FeatureStore:
+def open_feature_store(backend: str, location: str | Path | None, **options: Any) -> FeatureStore:
     """The feature store registered as ``backend``, at ``location``.
 
     ``location`` fills the store's :attr:`~emkit.FeatureStore.location_option` (``path`` for
     SQLite; a connection string for a database server); ``options`` are its other options.
-    This is what ``--store-backend NAME --store LOCATION --store-option KEY=VALUE`` does.
+    ``None`` leaves the option to the store's default (the PostgreSQL store then reads
+    ``$EMKIT_STORE_DSN``). This is what ``--store-backend NAME --store LOCATION
+    --store-option KEY=VALUE`` does.
 
     Raises:
         UnknownPluginError: when no installed plugin provides ``backend``.
@@ -35,4 +37,6 @@ def open_feature_store(backend: str, location: str | Path, **options: Any) -> Fe
 
     cls = host.get_class("feature_store", backend)
     key = getattr(cls, "location_option", "path")
+    if location is None:
+        return get_feature_store(backend, **options)
     return get_feature_store(backend, **{key: location, **options})
