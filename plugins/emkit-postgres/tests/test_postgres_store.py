@@ -55,8 +55,8 @@ def test_conformance(pg_dsn, check):
     check(StoreAt(pg_dsn))
 
 
-@parametrize_with_checks([lambda: "bytea"], feature_store_checks()[:4])
-def test_conformance_bytea_embeddings(pg_dsn, factory, check):
+@parametrize_with_checks([lambda: "real[]"], feature_store_checks()[:4])
+def test_conformance_real_array_embeddings(pg_dsn, factory, check):
     check(StoreAt(pg_dsn, embedding_format=factory()))
 
 
@@ -215,10 +215,11 @@ def test_connection_string_from_the_environment(pg_dsn, tmp_path, monkeypatch):
 
 
 def test_embedding_format_is_kept_by_an_existing_store(pg_dsn, tmp_path):
-    StoreAt(pg_dsn, embedding_format="bytea")(tmp_path)
-    assert StoreAt(pg_dsn)(tmp_path).embedding_format == "bytea"
-    with pytest.raises(emkit.FeatureStoreError, match="stored as bytea"):
-        StoreAt(pg_dsn, embedding_format="real[]")(tmp_path)
+    assert StoreAt(pg_dsn)(tmp_path / "default").embedding_format == "bytea"
+    StoreAt(pg_dsn, embedding_format="real[]")(tmp_path)
+    assert StoreAt(pg_dsn)(tmp_path).embedding_format == "real[]"
+    with pytest.raises(emkit.FeatureStoreError, match=r"stored as real\[\]"):
+        StoreAt(pg_dsn, embedding_format="bytea")(tmp_path)
 
 
 # -- connection errors: one line naming host and database, never the password --------------
