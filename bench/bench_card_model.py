@@ -17,7 +17,7 @@
 Usage::
 
     python bench/bench_card_model.py [--tuned out/finetune-demo/smollm2-medcards.q4_k_m.gguf]
-        [--base out/finetune-demo/base.q4_k_m.gguf] [--limit N] [--max-attempts 2]
+        [--base out/finetune-demo/base.q4_k_m.gguf] [--limit N] [--stride K] [--max-attempts 2]
         [--threads 2] [--parts a,b]
 
 Without ``--base`` the demo's q4_k_m export of the base is used when it exists, else the
@@ -39,7 +39,7 @@ import medcards
 
 ROOT = Path(__file__).parents[1]
 DEMO = ROOT / "out" / "finetune-demo"
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True, width=150)
 
 
 def part_a(requests: list[medcards.CardRequest], tokens: int) -> None:
@@ -131,14 +131,18 @@ def main() -> int:
     )
     parser.add_argument("--base", type=Path, default=None, help="Base GGUF.")
     parser.add_argument("--limit", type=int, default=None, help="At most this many requests.")
+    parser.add_argument(
+        "--stride", type=int, default=1, help="Ask every STRIDE-th held-out request."
+    )
     parser.add_argument("--max-attempts", type=int, default=2)
-    parser.add_argument("--max-tokens", type=int, default=768)
+    parser.add_argument("--max-tokens", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--agreement-tokens", type=int, default=32)
     parser.add_argument("--cards-out", type=Path, default=None, help="Write the cards (JSONL).")
     parser.add_argument("--parts", default="a,b")
     args = parser.parse_args()
-    requests = held_out_requests(medcards.gold_set_path("held_out"), limit=args.limit)
+    requests = held_out_requests(medcards.gold_set_path("held_out"))[:: args.stride]
+    requests = requests[: args.limit] if args.limit else requests
     parts = args.parts.split(",")
     if "a" in parts:
         part_a(requests, args.agreement_tokens)

@@ -42,6 +42,17 @@ class LoraOptions(medcards.Trainer.Options):
     seed: int = 1234
     max_length: int = Field(default=4096, ge=16, description="Tokens per example (truncated).")
     logging_steps: int = Field(default=1, ge=1)
+    gradient_checkpointing: bool = Field(
+        default=True,
+        description="Recompute activations in the backward pass (less memory, about a third "
+        "more compute); off is faster where memory allows (small models on a CPU).",
+    )
+    time_limit_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stop after the optimizer step that passes this many seconds of training "
+        "(the learning-rate schedule still spans max_steps); None: no limit.",
+    )
     loss_on: Literal["all", "completion"] = Field(
         default="all",
         description="Tokens the loss is computed on: all (the seed's plain-text SFT) or "
@@ -96,6 +107,21 @@ def _progress_callback(total_steps: int, enabled: bool) -> Any:
             self.progress.stop()
 
     return RichProgress()
+
+
+def _time_limit_callback(seconds: float) -> Any:
+    """A transformers ``TrainerCallback`` that ends training after ``seconds`` of steps."""
+    from transformers import TrainerCallback
+
+    class TimeLimit(TrainerCallback):  # type: ignore[misc]
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.started = time.perf_counter()
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if time.perf_counter() - self.started > seconds:
+                control.should_training_stop = True
+
+    return TimeLimit()
 
 
 def _quiet(trainer: Any) -> None:
@@ -168,6 +194,7 @@ def _sft_config(
         max_length=options.max_length,
         dataset_text_field="text",
         completion_only_loss=options.loss_on == "completion",
+        gradient_checkpointing=options.gradient_checkpointing,
         packing=False,
         bf16=bf16,
         fp16=cuda and not bf16,
@@ -404,7 +431,10 @@ def _run_sft(
             args=args,
             train_dataset=train_set,
             processing_class=tokenizer,
-            callbacks=[_progress_callback(opts.max_steps, opts.progress)],
+            callbacks=[
+                _progress_callback(opts.max_steps, opts.progress),
+                *([_time_limit_callback(opts.time_limit_s)] if opts.time_limit_s else []),
+            ],
         )
         _quiet(trainer)
         started = time.perf_counter()
