@@ -195,6 +195,14 @@ def smollm2_gguf() -> Path:
 
 
 @pytest.fixture(scope="session")
+def smollm2_tokenizer(smollm2_gguf: Path):
+    """SmolLM2's tokenizer (and chat template), read from the packaged GGUF."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
+
+
+@pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model cache of the test session (dequantized GGUF bases)."""
     return tmp_path_factory.mktemp("model-cache")
@@ -227,6 +235,9 @@ def smollm2_one_step(
         "max_length": 48,
         "progress": "false",
         "model_cache": str(model_cache),
+        "loss_on": "completion",
+        "gradient_checkpointing": "false",
+        "time_limit_s": 600,
     }
     args = ["finetune", "train", "-d", str(seed_file), "-m", str(smollm2_gguf), "-o", str(run)]
     args += ["--max-steps", "1"]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from medcards_finetune.dataset import (
     load_examples,
     prepare_files,
+    prepare_rows,
     read_rows,
     render_text,
     validate_row,
@@ -235,3 +236,34 @@ def test_the_shipped_gold_set_passes_prepare():
     prepared = prepare_files([medcards.gold_set_path("train"), medcards.gold_set_path("held_out")])
     assert prepared.problems == []
     assert len(prepared.examples) >= 80
+
+
+def test_split_prompt_cuts_the_training_text_at_the_generation_prompt(rows, smollm2_tokenizer):
+    from medcards_finetune.dataset import split_prompt
+
+    prepared = prepare_rows(("mem", i, r) for i, r in enumerate(rows, start=1))
+    for example in prepared.examples:
+        text = render_text(example["messages"], smollm2_tokenizer)
+        prompt, completion = split_prompt(example["messages"], text, smollm2_tokenizer)
+        assert prompt + completion == text
+        assert prompt.endswith("<|im_start|>assistant\n")
+        assert completion == example["messages"][-1]["content"] + "<|im_end|>"
+
+
+def test_split_prompt_refuses_a_template_that_renders_the_prompt_differently(
+    rows, smollm2_tokenizer
+):
+    import copy
+
+    from medcards_finetune.dataset import split_prompt
+
+    tokenizer = copy.copy(smollm2_tokenizer)
+    # Writes the turn count first, so the prompt alone starts differently.
+    tokenizer.chat_template = (
+        "{{ messages | length }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+        "{% if add_generation_prompt %}>{% endif %}"
+    )
+    example = prepare_rows([("mem", 1, rows[0])]).examples[0]
+    text = tokenizer.apply_chat_template(example["messages"], tokenize=False)
+    with pytest.raises(DatasetError, match="loss_on='all'"):
+        split_prompt(example["messages"], text, tokenizer)

@@ -125,3 +125,31 @@ def test_cli_group_is_added_through_the_commands_hook():
     assert result.exit_code == 0, result.output
     for command in ("prepare", "train", "export", "check", "evaluate"):
         assert command in result.output
+
+
+def test_the_time_limit_stops_training_after_the_step_that_passes_it():
+    import time
+    from types import SimpleNamespace
+
+    from medcards_finetune.trainers import _time_limit_callback
+
+    callback = _time_limit_callback(0.05)
+    control = SimpleNamespace(should_training_stop=False)
+    callback.on_train_begin(None, None, control)
+    callback.on_step_end(None, None, control)
+    assert not control.should_training_stop
+    time.sleep(0.06)
+    callback.on_step_end(None, None, control)
+    assert control.should_training_stop
+
+
+def test_loss_on_and_time_limit_options_are_checked():
+    from pydantic import ValidationError
+
+    assert medcards.get_trainer("peft").options.loss_on == "all"
+    assert medcards.get_trainer("peft").options.gradient_checkpointing is True
+    assert medcards.get_trainer("peft", loss_on="completion").options.loss_on == "completion"
+    with pytest.raises((ValidationError, medcards.InvalidOptionsError)):
+        medcards.get_trainer("peft", loss_on="prompt")
+    with pytest.raises((ValidationError, medcards.InvalidOptionsError)):
+        medcards.get_trainer("peft", time_limit_s=0)

@@ -36,12 +36,9 @@ MERGES_SYSTEM = (
 )
 
 
-@pytest.fixture(scope="module")
-def tokenizer(smollm2_gguf):
-    """SmolLM2's tokenizer (and chat template), read from the packaged GGUF."""
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(smollm2_gguf.parent), gguf_file=smollm2_gguf.name)
+@pytest.fixture
+def tokenizer(smollm2_tokenizer):
+    return smollm2_tokenizer
 
 
 def _with_template(tokenizer, template):
