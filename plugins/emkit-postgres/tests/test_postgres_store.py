@@ -192,12 +192,10 @@ def test_killed_writer_leaves_the_store_consistent(pg_dsn, tmp_path):
 
 
 def test_parquet_export_import_between_stores(store, tmp_path):
-    from emkit.store import SQLiteFeatureStore
-
     frame = _llm_frame()
     store.write("llm", frame)
     assert store.export_parquet("llm", tmp_path / "llm.parquet") == len(frame)
-    sqlite = SQLiteFeatureStore(path=tmp_path / "f.db")
+    sqlite = emkit.open_feature_store("sqlite", tmp_path / "f.db")
     sqlite.import_parquet("llm", tmp_path / "llm.parquet")
     pd.testing.assert_frame_equal(sqlite.read("llm"), store.read("llm"))
     assert store.import_parquet("copy", tmp_path / "llm.parquet") == len(frame)
