@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from medcards_documents import PdfReader
-from medcards_documents.samples import GUIDE_TABLES
+from medcards_documents.samples import GUIDE_TABLES, write_sample_pdf
 
 import medcards
 
@@ -130,3 +132,64 @@ def test_reading_is_registered_cheaply():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+_WORDS = [
+    "la", "insulina", "regular", "intravenosa", "se", "administra", "tras", "reposición",
+    "inicial", "de", "fluidos", "con", "suero", "salino", "cuando", "glucemia", "desciende",
+    "menor", "mayor", "250", "mg/dL", "0,1", "U/kg/h", "pH", "7,30", "hipopotasemia",
+    "arritmias", "bicarbonato", "perfusión", "subcutánea", "cetoacidosis", "diabética",
+    "benzodiacepinas", "levetiracetam", "fenitoína", "hipotensión", "anticoagulación",
+    "ecocardiograma",
+]  # fmt: skip
+_sentence = st.lists(st.sampled_from(_WORDS), min_size=3, max_size=18).map(
+    lambda words: " ".join(words).capitalize() + "."
+)
+_paragraph = st.lists(_sentence, min_size=1, max_size=5).map(" ".join)
+_item = _sentence.map(lambda s: "- " + s)
+_subsection = st.tuples(
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4).map(
+        lambda w: "### " + " ".join(w).capitalize()
+    ),
+    st.lists(
+        st.one_of(_paragraph, st.lists(_item, min_size=1, max_size=4).map("\n".join)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+
+
+@pytest.mark.slow
+# Each example prints and reads a PDF (about 0.1 s): few examples, and no shrinking, which
+# would take minutes; a failure is reported with the guide that failed.
+@settings(
+    max_examples=20,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(_subsection, min_size=1, max_size=5), st.sampled_from([1, 2]), st.booleans())
+def test_any_printed_guide_reads_back_whole_and_in_order(
+    tmp_path_factory, subsections, columns, outline
+):
+    """Property: whatever the guide, printed in one or two columns with or without an outline,
+    its headings come back and every paragraph and list item is read whole and in order."""
+    folder = tmp_path_factory.mktemp("property")
+    lines = ["# Guía de prueba", "", "## Tema de prueba", ""]
+    for heading, blocks in subsections:
+        lines += [heading, ""]
+        for block in blocks:
+            lines += [block, ""]
+    guide = folder / "guia_de_prueba.md"
+    guide.write_text("\n".join(lines), encoding="utf-8")
+    pdf = write_sample_pdf(guide, folder / "guia.pdf", columns=columns, outline=outline)
+    document = medcards.read_guide(pdf)
+    assert _headings(document.text) == _headings(guide.read_text(encoding="utf-8"))
+    text = re.sub(r"\s+", " ", document.text)
+    cursor = 0
+    for block in (b for _, blocks in subsections for b in blocks):
+        for unit in block.split("\n"):
+            unit = unit.removeprefix("- ")
+            at = text.find(unit, cursor)
+            assert at >= 0, f"not found in order: {unit!r}"
+            cursor = at + len(unit)

@@ -14,7 +14,8 @@ How a page becomes Markdown:
    tables in their place; their words are not read again as text.
 5. Headings come from the PDF outline (bookmarks) when it has one: each entry's title is
    matched to a line on its page, and its depth gives the level. Without an outline, lines
-   set larger than the body text (by 8 % or more) are headings, one level per size.
+   set larger than the body text (by 8 % or more) are headings, one level per size; the body
+   text is the size most non-bold characters between the top and bottom bands are set in.
 6. Lines join into paragraphs; a paragraph runs on across a column or page break when its
    last line does not end a sentence. A word hyphenated at a line end is joined
    (``reposi-`` + ``ción``) unless the hyphenated form is written whole elsewhere in the guide
@@ -45,6 +46,7 @@ _PAGE_NUMBER = re.compile(
 )
 _SENTENCE_END = (".", ":", "!", "?", ";")
 _MARGIN_BAND = 0.1  # top and bottom tenth of a page: where running headers and footers sit
+_GUTTER_MIN = 14.0  # points: a gap this wide between words is a column gutter
 _HEADING_RATIO = 1.08  # a line this much larger than body text is a heading (no outline)
 
 
@@ -208,7 +210,7 @@ def _read_page(page: Any) -> _Page:
         for w in page.extract_words(extra_attrs=["size", "fontname"], use_text_flow=False)
         if outside(w)
     ]
-    result.lines, gutter = _lines(page.page_number, words, result.width)
+    result.lines, gutter = _lines(page.page_number, words, result.width, result.height)
     for table in tables:
         markdown = _table_markdown(table.extract())
         if markdown:
@@ -221,7 +223,7 @@ def _read_page(page: Any) -> _Page:
 
 
 def _lines(
-    page: int, words: list[dict[str, Any]], width: float
+    page: int, words: list[dict[str, Any]], width: float, height: float
 ) -> tuple[list[_Line], float | None]:
     """Group words into lines; with two columns, cut each line at the gutter.
 
@@ -237,7 +239,7 @@ def _lines(
             rows.append([word])
     for row in rows:
         row.sort(key=lambda w: w["x0"])
-    found = _gutter(rows, width)
+    found = _gutter(rows, width) or _lone_right_column(rows, width, height)
     gutter = found[0] if found is not None else None
     body = Counter(round(float(w["size"])) for w in words).most_common(1)[0][0] if words else 0
     lines: list[_Line] = []
@@ -260,11 +262,12 @@ def _lines(
 def _gutter(rows: list[list[dict[str, Any]]], width: float) -> tuple[float, float] | None:
     """``(x, least gap)`` of the gutter between two columns, or ``None`` for one column.
 
-    ``x`` is where the fewest lines cross the middle of the page; it is a gutter when at most a
-    third of the lines cross it and at least three have words on both sides. The least gap is
-    the space between the columns' facing edges: a line is cut at ``x`` only where its gap
-    there is that wide, so a justified full-width line, whose word gaps are wide but not that
-    wide, stays whole.
+    ``x`` is the middle of the widest stretch, around the middle of the page, that the fewest
+    lines cross. It is a gutter when at most a third of the lines cross it and at least three
+    have words on both sides with a gap wider than a word space there (one or two do when the
+    gap is 14 points or more). The least gap is the narrowest such gap, and at least 14 points:
+    a line is cut at ``x`` only where its gap is that wide, so a justified full-width line,
+    whose word spaces are wide but not that wide, stays whole.
     """
     if len(rows) < 6:
         return None
@@ -295,12 +298,40 @@ def _gutter(rows: list[list[dict[str, Any]]], width: float) -> tuple[float, floa
         for row in rows
         if row[0]["x1"] <= x <= row[-1]["x0"] and not any(w["x0"] < x < w["x1"] for w in row)
     ]
-    # Lines whose gap at x is wider than a word space are column lines.
+    # Lines whose gap at x is wider than a word space are column lines. Three make a gutter;
+    # fewer do when the gap is as wide as a gutter (a right column of one or two lines).
     sides = [(a, b) for a, b in sides if b - a >= 8.0]
-    if len(sides) < 3:
+    if not sides or (len(sides) < 3 and min(b - a for a, b in sides) < _GUTTER_MIN):
         return None
-    left, right = max(a for a, _ in sides), min(b for _, b in sides)
-    return (left + right) / 2, right - left - 0.5
+    # Cut lines whose gap there is as wide as the narrowest gap of a column line (a gutter
+    # is never narrower than 14 points: a justified line's wide word space is not one).
+    return x, max(_GUTTER_MIN, min(b - a for a, b in sides) - 0.5)
+
+
+def _lone_right_column(
+    rows: list[list[dict[str, Any]]], width: float, height: float
+) -> tuple[float, float] | None:
+    """A right column of a line or two that shares no height with the left one.
+
+    Lines (outside the top and bottom bands) that start right of the middle at one x (or
+    indented from it, as list items are), with at least three lines ending a gutter's width
+    left of that x, are a right column.
+    """
+    body = [
+        row
+        for row in rows
+        if row[0]["top"] > height * _MARGIN_BAND and row[-1]["bottom"] < height * (1 - _MARGIN_BAND)
+    ]
+    right = [row[0]["x0"] for row in body if row[0]["x0"] >= width * 0.45]
+    if not right or max(right) - min(right) > 20.0:  # one edge, list items indented
+        return None
+    edge = min(right)
+    left = [
+        row for row in body if row[0]["x0"] < width * 0.3 and row[-1]["x1"] <= edge - _GUTTER_MIN
+    ]
+    if len(left) < 3:
+        return None
+    return edge - _GUTTER_MIN / 2, _GUTTER_MIN
 
 
 def _make_line(page: int, words: list[dict[str, Any]]) -> _Line:
@@ -332,8 +363,11 @@ def _order(page: _Page, gutter: float | None) -> None:
         ordered.extend(sorted(band, key=lambda ln: (ln.column, ln.top, ln.x0)))
         band.clear()
 
+    # A line is full width when it runs into the right column, not just past the gutter's
+    # middle (a ragged left column can).
+    right_edge = min((ln.x0 for ln in page.lines if ln.x0 >= gutter), default=gutter)
     for line in sorted(page.lines, key=lambda ln: (ln.top, ln.x0)):
-        if line.table is not None or line.x0 < gutter < line.x1:
+        if line.table is not None or (line.x0 < gutter and line.x1 > right_edge - 2.0):
             flush()  # a full-width line closes the band above it
             ordered.append(line)
         else:
@@ -346,25 +380,25 @@ def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", text.casefold()).strip()
 
 
+def _in_band(page: _Page, line: _Line) -> bool:
+    """Whether ``line`` sits in the top or bottom band, where running lines are printed."""
+    return line.table is None and (
+        line.bottom <= page.height * _MARGIN_BAND or line.top >= page.height * (1 - _MARGIN_BAND)
+    )
+
+
 def _drop_running_lines(pages: list[_Page]) -> None:
     """Drop running headers, footers and page numbers from the top and bottom bands."""
-
-    def in_band(page: _Page, line: _Line) -> bool:
-        return line.table is None and (
-            line.bottom <= page.height * _MARGIN_BAND
-            or line.top >= page.height * (1 - _MARGIN_BAND)
-        )
-
     seen: Counter[str] = Counter()
     for page in pages:
-        seen.update({_shape(ln.text) for ln in page.lines if in_band(page, ln)})
+        seen.update({_shape(ln.text) for ln in page.lines if _in_band(page, ln)})
     repeated = {shape for shape, count in seen.items() if count >= 2}
     for page in pages:
         page.lines = [
             ln
             for ln in page.lines
             if not (
-                in_band(page, ln)
+                _in_band(page, ln)
                 and (_shape(ln.text) in repeated or _PAGE_NUMBER.match(_shape(ln.text)))
             )
         ]
@@ -383,19 +417,19 @@ def _headings_from_outline(pages: list[_Page], outline: list[tuple[str, int, int
         wanted = _norm(title)
         lines = [ln for ln in page.lines if ln.table is None and not ln.heading]
         for i, line in enumerate(lines):
-            if not wanted.startswith(_norm(line.text)) or not _norm(line.text):
+            if not _norm(line.text) or not wanted.startswith(_norm(line.text).rstrip("-")):
                 continue
-            # A long title may wrap: take the following lines while they continue it.
-            taken, text = [line], _norm(line.text)
+            # A long title may wrap (and be hyphenated): take the lines that continue it.
+            taken, raw = [line], line.text
             for nxt in lines[i + 1 :]:
-                if text == wanted:
+                if _norm(raw) == wanted:
                     break
-                joined = f"{text} {_norm(nxt.text)}"
-                if not wanted.startswith(joined):
+                joined = _join(raw, nxt.text, set())
+                if not wanted.startswith(_norm(joined).rstrip("-")):
                     break
                 taken.append(nxt)
-                text = joined
-            if text != wanted:
+                raw = joined
+            if _norm(raw) != wanted:
                 continue
             line.heading, line.text = level, title
             for extra in taken[1:]:
@@ -407,13 +441,19 @@ def _headings_from_outline(pages: list[_Page], outline: list[tuple[str, int, int
 
 def _headings_from_sizes(pages: list[_Page]) -> None:
     sizes: Counter[float] = Counter()
+    plain: Counter[float] = Counter()
     for page in pages:
         for line in page.lines:
             if line.table is None:
                 sizes[line.size] += len(line.text)
+                if not line.bold and not _in_band(page, line):
+                    plain[line.size] += len(line.text)
     if not sizes:
         return
-    body = sizes.most_common(1)[0][0]
+    # Body text: the size most characters are set in, bold ones and the top and bottom bands
+    # aside (headings are usually bold, and in a short guide they, or a running header that
+    # one page cannot show to be running, can outweigh the body).
+    body = (plain or sizes).most_common(1)[0][0]
     larger = sorted({s for s in sizes if s >= body * _HEADING_RATIO}, reverse=True)
     level_of = {size: n + 1 for n, size in enumerate(larger)}
     for page in pages:
@@ -427,7 +467,7 @@ def _headings_from_sizes(pages: list[_Page]) -> None:
                 and previous.heading == level
                 and line.top - previous.bottom < line.size
             ):
-                previous.text = f"{previous.text} {line.text}"  # a wrapped heading
+                previous.text = _join(previous.text, line.text, set())  # a wrapped heading
                 previous.bottom = line.bottom
                 continue
             line.heading = level
