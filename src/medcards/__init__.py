@@ -128,7 +128,7 @@ from medcards.plugins import (
     scheduler_names,
     trainer_names,
 )
-from medcards.sources import find_quote, locate_card, locate_quote
+from medcards.sources import find_quote, locate_card, locate_quote, without_locations
 
 __version__ = _VERSION
 
@@ -237,4 +237,5 @@ __all__ = [
     "split_guide",
     "template_versions",
     "trainer_names",
+    "without_locations",
 ]

@@ -26,7 +26,7 @@ from medcards.ingest import GuideSection
 from medcards.markdown import find_headings
 from medcards.models import SourceLocation
 
-__all__ = ["find_quote", "locate_card", "locate_quote"]
+__all__ = ["find_quote", "locate_card", "locate_quote", "without_locations"]
 
 #: Minimum :func:`medcards.quote_support` of a fuzzy match (grounding's lenient level).
 _FUZZY_MIN = 0.80
@@ -217,4 +217,20 @@ def locate_card(card: CardT, section: GuideSection) -> CardT:
         facts = getattr(card, name, None)
         if facts:
             update[name] = [_locate_fact(f, section) for f in facts]
+    return card.model_copy(update=update)
+
+
+def without_locations(card: CardT) -> CardT:
+    """A copy of ``card`` with every ``location`` unset: the card as a model writes it.
+
+    Fine-tuning targets (:func:`medcards.render_target`) must not teach a model to write page
+    numbers it cannot see; keep the location beside the example instead.
+    """
+    if isinstance(card, MCQDrill):
+        return card.model_copy(update={"location": None})
+    update = {}
+    for name in _FACT_LISTS:
+        facts = getattr(card, name, None)
+        if facts:
+            update[name] = [f.model_copy(update={"location": None}) for f in facts]
     return card.model_copy(update=update)

@@ -131,6 +131,11 @@ def test_cards_without_a_location_are_unchanged():
     dumped = located.model_dump(mode="json")
     assert dumped["key_points"][0]["location"]["line"] == 19
     assert medcards.parse_card(dumped) == located  # a located card round-trips
+    # Fine-tuning targets are written from the card without its locations.
+    assert medcards.without_locations(located) == card
+    assert medcards.render_target(medcards.without_locations(located)) == medcards.render_target(
+        card
+    )
 
 
 def test_sections_with_spans_round_trip_through_the_topics_file(tmp_path):
