@@ -20,7 +20,9 @@ Measured side by side in this run, on the same synthetic cohort:
    (arithmetic, not a measurement).
 
 PostgreSQL is a private pgserver (PostgreSQL 16) on a unix socket, started and stopped here.
-Timings on a shared machine are noisy; run it twice before trusting a ratio.
+Timings on a shared machine are noisy: each extraction line shows the CPU seconds it used (the
+command and its worker processes) and the 1-minute load average when it started; a speed-up
+needs free cores, so compare lines taken at a load below the number of cores.
 
 Usage: ``python bench/bench_scale.py [--quick] [--patients 16] [--days 90] [--store-patients 50]``.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -67,15 +70,19 @@ def make_checkpoint(cohort: Path, folder: Path) -> Path:
     return folder
 
 
-def run_features(cohort: Path, store_args: list[str], extra: list[str]) -> float:
-    """Wall seconds of one ``python -m emkit features`` run (fails loudly)."""
+def run_features(cohort: Path, store_args: list[str], extra: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (the command and the worker processes under it) of one
+    ``python -m emkit features`` run; fails loudly."""
     command = [sys.executable, "-m", "emkit", "features", str(cohort), *store_args, *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def extraction_bench(args, work: Path, pg_uri: str) -> float:
@@ -116,7 +123,7 @@ def extraction_bench(args, work: Path, pg_uri: str) -> float:
     )
     print(
         f"{'configuration':44s} {'wall s':>7s} {'msg/s':>7s} {'fixed s':>8s} "
-        f"{'steady msg/s':>12s} {'vs baseline':>11s}"
+        f"{'steady msg/s':>12s} {'vs baseline':>11s} {'CPU s':>6s} {'load':>5s}"
     )
     baseline = None
     rates = {}
@@ -132,14 +139,15 @@ def extraction_bench(args, work: Path, pg_uri: str) -> float:
                 "--store-option",
                 f"namespace=bench_run{i}",
             ]
-        wall = run_features(cohort, store_args, extra)
-        fixed = run_features(cohort, store_args, extra)  # everything skipped: the fixed cost
+        load = os.getloadavg()[0]
+        wall, cpu = run_features(cohort, store_args, extra)
+        fixed, _ = run_features(cohort, store_args, extra)  # everything skipped: the fixed cost
         steady = messages / max(wall - fixed, 1e-9)
         baseline = baseline or steady
         rates[label] = steady
         print(
             f"{label:44s} {wall:7.1f} {messages / wall:7.0f} {fixed:8.1f} "
-            f"{steady:12.0f} {steady / baseline:10.2f}x"
+            f"{steady:12.0f} {steady / baseline:10.2f}x {cpu:6.0f} {load:5.1f}"
         )
     two = rates["dask LocalCluster, 2 workers"]
     print(

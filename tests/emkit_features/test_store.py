@@ -212,3 +212,11 @@ def test_finished_days(tmp_path):
     assert store.finished_days("llm") == set()
     store.write("llm", _llm_frame(n_days=2, patients=("p1",)))
     assert store.finished_days("llm") == {("p1", dt.date(2024, 1, 1)), ("p1", dt.date(2024, 1, 2))}
+
+
+def test_a_connection_string_is_not_taken_for_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FeatureStoreError, match="--store-backend") as caught:
+        SQLiteFeatureStore(path="postgresql://emkit:pw@db/emkit")
+    assert "pw" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # nothing created

@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from _sdk import atomic_write_bytes
 from _sdk.sqlite import transaction
@@ -56,6 +56,8 @@ from emkit.models import FEATURE_INDEX
 __all__ = ["FeatureSetVersion", "FeatureStoreError", "SQLiteFeatureStore"]
 
 SCHEMA_VERSION = 2
+#: A location written as a URL (``postgresql://…``): meant for a server store.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 #: Float32 columns of versions written by store schema version 1 (no stored schema).
 _LEGACY_EMBEDDING = re.compile(r"^llm_emb_\d+$")
 
@@ -161,6 +163,18 @@ class SQLiteFeatureStore(FeatureStore):
 
         path: Path = Field(description="SQLite file (created if missing).")
         timeout_s: float = Field(default=30.0, gt=0, description="Lock wait, in seconds.")
+
+        @field_validator("path", mode="before")
+        @classmethod
+        def _not_a_url(cls, value: Any) -> Any:
+            """Refuse a connection string (``postgresql://…``) given where a file belongs."""
+            if isinstance(value, str) and _URL.match(value):
+                scheme = value.split(":", 1)[0]
+                raise FeatureStoreError(
+                    f"{scheme}://…: a connection string, not a SQLite file; choose the store "
+                    f"that reads it with --store-backend (postgres for postgresql://)"
+                )
+            return value
 
     options: Options
 
