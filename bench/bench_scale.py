@@ -24,7 +24,8 @@ Timings on a shared machine are noisy: each extraction line shows the CPU second
 command and its worker processes) and the 1-minute load average when it started; a speed-up
 needs free cores, so compare lines taken at a load below the number of cores.
 
-Usage: ``python bench/bench_scale.py [--quick] [--patients 16] [--days 90] [--store-patients 50]``.
+Usage: ``python bench/bench_scale.py [--quick] [--patients 12] [--days 90] [--store-patients 50]``
+(the defaults are the run in ``docs/emkit/scale.md``; ``--quick``: 6 x 40 and 8 patients).
 """
 
 from __future__ import annotations
@@ -223,11 +224,11 @@ def store_bench(args, work: Path, pg_uri: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small cohort and store frame")
-    parser.add_argument("--patients", type=int, default=None, help="cohort patients (16)")
+    parser.add_argument("--patients", type=int, default=None, help="cohort patients (12)")
     parser.add_argument("--days", type=int, default=None, help="days per patient (90)")
     parser.add_argument("--store-patients", type=int, default=None, help="store frame (50)")
     args = parser.parse_args()
-    args.patients = args.patients or (6 if args.quick else 16)
+    args.patients = args.patients or (6 if args.quick else 12)
     args.days = args.days or (40 if args.quick else 90)
     args.store_patients = args.store_patients or (8 if args.quick else 50)
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
