@@ -94,7 +94,7 @@ def test_settings_round_trip_and_the_v1_migration(tmp_path):
             "other": [1, 2],
         }
         version = engine.conn.execute("PRAGMA user_version").fetchone()[0]
-        assert version == study_db.SCHEMA_VERSION == 2
+        assert version == study_db.SCHEMA_VERSION == 3
 
 
 def test_calendar_edits_and_guide_sections(tmp_path, generator):

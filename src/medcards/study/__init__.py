@@ -39,11 +39,19 @@ from medcards.study.errors import (
 )
 from medcards.study.ladder import LadderStep, MasteryRules, TopicLevel, climb, ready_for_open_recall
 from medcards.study.queue import DailyLimits
-from medcards.study.records import ReviewOutcome, StoredCard, StudyItem, Topic, parse_rating
+from medcards.study.records import (
+    ReviewOutcome,
+    StoredCard,
+    StudyItem,
+    Topic,
+    TopicSource,
+    parse_rating,
+)
 from medcards.study.session import (
     SessionSummary,
     card_back,
     card_front,
+    location_caption,
     read_ratings,
     run_session,
     scripted,
@@ -80,6 +88,7 @@ __all__ = [
     "TemarioDocument",
     "Topic",
     "TopicLevel",
+    "TopicSource",
     "UnknownCardError",
     "UnknownTopicError",
     "WorkloadForecast",
@@ -97,6 +106,7 @@ __all__ = [
     "import_json",
     "integrity_errors",
     "load_document",
+    "location_caption",
     "note_fields",
     "parse_rating",
     "plot_dashboard",

@@ -4,6 +4,10 @@ One note type per card kind (BattleCard, MCQ, open drill, variant), with fixed m
 note's GUID derives from the card's stable ``uid`` in ``temario.db``, so importing a re-export
 into Anki updates the existing notes instead of adding duplicates. Every field is HTML-escaped
 (card text can contain ``<``, ``&``...); the only markup is the one this module adds.
+
+Where an evidence quote is printed in the guide (:meth:`medcards.SourceLocation.describe`,
+``cad.pdf, p. 3, Tratamiento``) is appended after the quote on the back, in the same fields:
+the note types, their ids and fields do not change.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from _sdk import atomic_write_bytes
 from medcards.cards import BattleCard, Card, Fact, MCQDrill, OpenDrill, Variant
-from medcards.models import ExportResult
+from medcards.models import ExportResult, SourceLocation
 from medcards.study.engine import StudyEngine
 
 _CSS = ".card { font-family: sans-serif; font-size: 18px; text-align: left; }"
@@ -73,9 +77,16 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _where(location: SourceLocation | None) -> str:
+    """Where an evidence quote is printed, appended after it (empty without a location)."""
+    described = location.describe() if location is not None else ""
+    return f'<br><small class="source">{_esc(described)}</small>' if described else ""
+
+
 def _facts(facts: list[Fact]) -> str:
     items = "".join(
-        f"<li>{_esc(f.text)}<br><small><i>{_esc(f.evidence)}</i></small></li>" for f in facts
+        f"<li>{_esc(f.text)}<br><small><i>{_esc(f.evidence)}</i></small>{_where(f.location)}</li>"
+        for f in facts
     )
     return f"<ul>{items}</ul>"
 
@@ -91,7 +102,7 @@ def note_fields(card: Card) -> list[str]:
             f"<ol type=A>{options}</ol>",
             _esc(f"{chr(ord('A') + card.answer_index)}. {card.options[card.answer_index]}"),
             _esc(card.explanation),
-            _esc(card.evidence),
+            _esc(card.evidence) + _where(card.location),
         ]
     if isinstance(card, OpenDrill):
         return [_esc(card.topic), _esc(card.challenge), _facts(card.key_points)]

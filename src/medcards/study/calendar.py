@@ -14,10 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from medcards.study.errors import StudyError
+from medcards.study.records import TopicSource
 from medcards.study.repository import StudyRepository, ts
 
-#: A topic row: title, context, modulo, priority, date_assigned (ISO), created_at (epoch s).
-Row = tuple[str, str, str, int, str, float]
+#: A topic row: title, context, modulo, priority, date_assigned (ISO), created_at (epoch s),
+#: source_json (where the text came from, :class:`~medcards.study.records.TopicSource`; None).
+Row = tuple[str, str, str, int, str, float, str | None]
+
+
+def source_json(section: Any) -> str | None:
+    """The ``topics.source_json`` of a guide section (None for a section without source data)."""
+    from medcards.ingest import GuideSection
+
+    if not isinstance(section, GuideSection):
+        return None
+    source = TopicSource.of_section(section)
+    return None if source is None else source.model_dump_json(exclude_defaults=True)
 
 
 def add_topic(
@@ -39,7 +51,7 @@ def add_topic(
     if not title:
         raise StudyError("a topic needs a non-empty title")
     day = date_assigned or now.date()
-    row = (title, context, modulo, int(priority), day.isoformat(), ts(now))
+    row = (title, context, modulo, int(priority), day.isoformat(), ts(now), None)
     try:
         with repo.transaction():
             return repo.insert_topic(row)
@@ -85,7 +97,7 @@ def csv_rows(path: Path, now: dt.datetime) -> list[Row]:
             ) from None
         context = record.get("context") or ""
         modulo = (record.get("modulo") or "").strip()
-        rows.append((title, context, modulo, priority, day.isoformat(), ts(now)))
+        rows.append((title, context, modulo, priority, day.isoformat(), ts(now), None))
     return rows
 
 
@@ -93,19 +105,15 @@ def jsonl_rows(path: Path, now: dt.datetime, date_assigned: dt.date | None) -> l
     """The topic rows of the guide sections written by ``medcards ingest``.
 
     Priorities keep the guide's order (earlier sections first); every topic is assigned
-    ``date_assigned`` (default ``now``'s day).
+    ``date_assigned`` (default ``now``'s day) and keeps where its text came from (file, pages
+    or lines), so that its cards can be located.
 
     Raises:
         IngestError: a malformed record, naming the file and line.
     """
     from medcards.ingest import load_topics
 
-    day = (date_assigned or now.date()).isoformat()
-    sections = load_topics(path)
-    return [
-        (s.title, s.context, s.modulo, len(sections) - i, day, ts(now))
-        for i, s in enumerate(sections)
-    ]
+    return section_rows(load_topics(path), now, date_assigned)
 
 
 def section_rows(
@@ -114,11 +122,20 @@ def section_rows(
     """The topic rows of guide sections (``title``, ``context``, ``modulo``), in guide order.
 
     Priorities keep the guide's order (earlier sections first); every topic is assigned
-    ``date_assigned`` (default ``now``'s day).
+    ``date_assigned`` (default ``now``'s day). A :class:`~medcards.GuideSection` with source
+    data keeps it (``source_json``).
     """
     day = (date_assigned or now.date()).isoformat()
     return [
-        (str(s.title), str(s.context), str(s.modulo), len(sections) - i, day, ts(now))
+        (
+            str(s.title),
+            str(s.context),
+            str(s.modulo),
+            len(sections) - i,
+            day,
+            ts(now),
+            source_json(s),
+        )
         for i, s in enumerate(sections)
     ]
 

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
+from medcards.cards import Card
 from medcards.interfaces import CardGenerator
 from medcards.study.engine import StudyEngine
 from medcards.study.errors import StudyError
+from medcards.study.session import CAPTION_MARK, card_back
 
 #: Default database file, relative to the working directory.
 DEFAULT_DB = Path("temario.db")
@@ -60,3 +63,14 @@ def parse_when(value: str | None) -> dt.datetime | None:
             f"--now {value!r} is not an ISO date/datetime (YYYY-MM-DD[THH:MM])"
         ) from None
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def back_text(card: Card) -> Text:
+    """The answer side of ``card`` for the terminal (``medcards study``, ``medcards generate``).
+
+    The card's text is taken literally, never as rich markup; the caption under each evidence
+    quote that says where it is printed (``↳ cad.pdf, p. 3, Tratamiento``) is dimmed.
+    """
+    text = Text(card_back(card))
+    text.highlight_regex(rf"(?m)^ *{CAPTION_MARK} .*$", "dim italic")
+    return text

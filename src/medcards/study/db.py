@@ -19,6 +19,11 @@ Tables (times are UTC epoch seconds, ``REAL``; dates are ISO ``YYYY-MM-DD``):
 - ``settings`` (schema version 2): the study preferences of this database as ``key`` ->
   JSON ``value`` (scheduler, desired retention, daily limits, generator, exam date, fitted
   FSRS parameters), so that every program opening the file studies it the same way.
+- ``topics.source_json`` (schema version 3): where a topic's text came from, as JSON
+  (:class:`medcards.study.records.TopicSource`: the guide file, the page or line of every
+  stretch of the context, NotebookLM citations), so that the cards the engine generates later
+  say on which page their evidence is printed. NULL for topics added by hand or from CSV, and
+  for every topic of a database migrated from version 2.
 
 The schema version is ``PRAGMA user_version``. Each migration runs inside one transaction
 together with the version bump, so a database is never left half-migrated. The journal is WAL.
@@ -121,6 +126,10 @@ MIGRATIONS: list[list[str]] = [
             value TEXT NOT NULL,
             updated_at REAL NOT NULL
         )""",
+    ],
+    [
+        # Added in place: existing rows keep everything and get NULL (no source data).
+        "ALTER TABLE topics ADD COLUMN source_json TEXT",
     ],
 ]
 

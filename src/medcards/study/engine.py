@@ -27,6 +27,7 @@ from typing import Any, Self
 
 from _sdk.deprecation import deprecated_aliases
 from medcards.cards import Card
+from medcards.ingest import GuideSection
 from medcards.interfaces import CardGenerator, Scheduler
 from medcards.models import CardKind, Rating, SchedulerState
 from medcards.study import angles, calendar, ladder
@@ -185,7 +186,8 @@ class StudyEngine:
 
         Each section becomes a topic with its ``title``, ``context`` and ``modulo``; all get
         ``date_assigned`` (default today) and priorities that keep the guide's order (earlier
-        sections first).
+        sections first). Each keeps where its text came from (the guide file, the page or line
+        of every stretch: :meth:`guide_section`), so the cards generated for it are located.
 
         Raises:
             MedcardsError: a malformed record (naming file and line) or a title already stored.
@@ -204,7 +206,7 @@ class StudyEngine:
         """Add guide sections (:class:`medcards.GuideSection`) as topics, in one transaction.
 
         As :meth:`import_topics_jsonl`: priorities keep the guide's order, every topic gets
-        ``date_assigned`` (default today).
+        ``date_assigned`` (default today), and a section's source data is kept.
 
         Raises:
             StudyError: a title already stored or repeated, naming ``source``; nothing is added.
@@ -242,6 +244,20 @@ class StudyEngine:
         found = topic if isinstance(topic, Topic) else self.topic(topic)
         return self.supply.card_of_kind(found, CardKind(kind))
 
+    def guide_section(self, topic: Topic | int | str) -> GuideSection | None:
+        """``topic`` as the guide section it was imported from, with its source data.
+
+        This is what :func:`medcards.locate_card` needs to say where a card's evidence is
+        printed; None for a topic without source data (added by hand, from CSV, or stored
+        before schema version 3).
+
+        Raises:
+            UnknownTopicError: no such topic.
+        """
+        found = topic if isinstance(topic, Topic) else self.topic(topic)
+        source = self.repo.topic_source(found.topic_id)
+        return None if source is None else source.section(found)
+
     def topic(self, key: int | str) -> Topic:
         """The topic with id or title ``key``.
 
@@ -266,10 +282,16 @@ class StudyEngine:
     def add_card(self, topic: Topic | int | str, card: Card) -> StoredCard:
         """Store a card (validated) for ``topic``.
 
+        A card without locations, for a topic that keeps its source data (imported from
+        ``medcards ingest``), is located first (:func:`medcards.locate_card`): each evidence
+        quote gets the page or line of the guide it is printed on. A card that carries
+        locations is stored as it is.
+
         Raises:
             UnknownTopicError: no such topic.
         """
         found = topic if isinstance(topic, Topic) else self.topic(topic)
+        card = self.supply.locate(found, card)
         with self.repo.transaction():
             card_id = self.repo.insert_card(found.topic_id, card, ts(dt.datetime.now(dt.UTC)))
         return self.card(card_id)

@@ -6,9 +6,10 @@ import contextlib
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from medcards.cards import Card
+from medcards.ingest import Citation, GuideSection, SourceSpan
 from medcards.models import CardKind, Rating, SchedulerState
 from medcards.study.errors import InvalidRatingError, StudyError
 
@@ -25,6 +26,53 @@ class Topic(BaseModel):
     level: int
     l2_streak: int
     introduced: bool
+
+
+class TopicSource(BaseModel):
+    """Where a topic's text came from: what :func:`medcards.locate_card` needs besides the text.
+
+    Stored with the topic (``topics.source_json``, schema version 3) when it was imported from
+    ``medcards ingest``'s JSON Lines or from :class:`~medcards.GuideSection` objects, so cards
+    the study engine generates later (drills, angles) get the page of their evidence too.
+
+    Attributes:
+        file: The guide file the topic was ingested from.
+        spans: Which characters of the topic's context were printed on which page (PDF) or
+            written on which line (Markdown, text).
+        citations: NotebookLM citation markers taken out of the context.
+        references: The note's list of sources, marker number to title.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str | None = None
+    spans: tuple[SourceSpan, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    references: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def of_section(cls, section: GuideSection) -> TopicSource | None:
+        """The source data of a guide section; None when it has none (text typed in)."""
+        if section.source is None and not section.spans and not section.citations:
+            return None
+        return cls(
+            file=section.source,
+            spans=section.spans,
+            citations=section.citations,
+            references=dict(section.references),
+        )
+
+    def section(self, topic: Topic) -> GuideSection:
+        """``topic`` as the guide section its cards are located in."""
+        return GuideSection(
+            title=topic.title,
+            context=topic.context or " ",
+            modulo=topic.modulo or "-",
+            source=self.file,
+            spans=self.spans,
+            citations=self.citations,
+            references=self.references,
+        )
 
 
 class StoredCard(BaseModel):

@@ -27,7 +27,7 @@ from medcards.cards import Card, parse_card
 from medcards.models import CardKind, SchedulerState
 from medcards.study.db import connect
 from medcards.study.errors import StudyError, UnknownCardError, UnknownTopicError
-from medcards.study.records import StoredCard, Topic
+from medcards.study.records import StoredCard, Topic, TopicSource
 
 #: Seconds in a day; ``due_day`` is ``floor(due / DAY)``.
 DAY = 86_400.0
@@ -54,6 +54,15 @@ _INSERT_REVIEW = (
 )
 #: The columns of :meth:`StudyRepository.review_log`'s dicts.
 REVIEW_LOG_COLUMNS = ("review_id", *_REVIEW_COLUMNS)
+_INSERT_TOPIC = (
+    "INSERT INTO topics (title, context, modulo, priority, date_assigned, created_at,"
+    " source_json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _topic_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A topic row with its ``source_json`` (None when the row has only the six columns)."""
+    return tuple(row) if len(row) == 7 else (*row, None)
 
 
 def ts(when: dt.datetime) -> float:
@@ -113,38 +122,58 @@ class StudyRepository:
     # -- topics ------------------------------------------------------------------------------
 
     def insert_topics(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert topic rows ``(title, context, modulo, priority, date_assigned, created_at)``.
+        """Insert topic rows.
+
+        A row is ``(title, context, modulo, priority, date_assigned, created_at)``, optionally
+        followed by ``source_json`` (:meth:`topic_source`; NULL when left out).
 
         Raises:
             sqlite3.IntegrityError: a title already stored (the caller's transaction decides).
         """
-        self.conn.executemany(
-            "INSERT INTO topics (title, context, modulo, priority, date_assigned,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        self.conn.executemany(_INSERT_TOPIC, [_topic_row(row) for row in rows])
 
     def insert_topic(self, row: tuple[Any, ...]) -> int:
         """Insert one topic row (as :meth:`insert_topics`) and return its id."""
-        cursor = self.conn.execute(
-            "INSERT INTO topics (title, context, modulo, priority, date_assigned,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            row,
-        )
+        cursor = self.conn.execute(_INSERT_TOPIC, _topic_row(row))
         return int(cursor.lastrowid or 0)
 
     def insert_topic_record(self, values: Sequence[Any]) -> int:
         """Insert a whole topic, as an import does; returns its id.
 
         ``values``: title, context, modulo, priority, date_assigned, level, l2_streak,
-        introduced_at, created_at.
+        introduced_at, created_at and, optionally, source_json.
         """
+        row = tuple(values)
+        if len(row) == 9:
+            row = (*row, None)
         cursor = self.conn.execute(
             "INSERT INTO topics (title, context, modulo, priority, date_assigned, level,"
-            " l2_streak, introduced_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            tuple(values),
+            " l2_streak, introduced_at, created_at, source_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
         )
         return int(cursor.lastrowid or 0)
+
+    def topic_source(self, topic_id: int) -> TopicSource | None:
+        """Where topic ``topic_id``'s text came from (file, pages or lines), or None.
+
+        Raises:
+            StudyError: the stored source data is not valid, naming the topic.
+        """
+        row = self.conn.execute(
+            "SELECT source_json FROM topics WHERE topic_id = ?", (topic_id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        try:
+            return TopicSource.model_validate_json(row[0])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(record)"
+            raise StudyError(
+                f"topic {topic_id}: invalid source data in topics.source_json at {field}: "
+                f"{first['msg']}"
+            ) from None
 
     def existing_titles(self, titles: Sequence[str]) -> set[str]:
         """Which of ``titles`` are stored."""
@@ -272,11 +301,11 @@ class StudyRepository:
         """Every topic whole, by id.
 
         Columns: title, context, modulo, priority, date_assigned, level, l2_streak,
-        introduced_at, created_at.
+        introduced_at, created_at, source_json.
         """
         return self.conn.execute(
             "SELECT title, context, modulo, priority, date_assigned, level, l2_streak,"
-            " introduced_at, created_at FROM topics ORDER BY topic_id"
+            " introduced_at, created_at, source_json FROM topics ORDER BY topic_id"
         ).fetchall()
 
     # -- cards -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from medcards.cards import BattleCard, Card, MCQDrill, OpenDrill, Variant
-from medcards.models import Rating
+from medcards.models import Rating, SourceLocation
 from medcards.study.engine import StudyEngine
 from medcards.study.errors import InvalidRatingError, StudyError
 from medcards.study.ladder import TopicLevel
@@ -71,18 +71,39 @@ def card_front(card: Card) -> str:
     raise TypeError(f"not a medcards card: {type(card).__name__}")
 
 
+#: Starts the caption line under an evidence quote that says where the quote is printed.
+CAPTION_MARK = "↳"
+
+
+def location_caption(location: SourceLocation | None) -> str:
+    """The caption line under an evidence quote (``"    ↳ cad.pdf, p. 3, Tratamiento"``).
+
+    Empty for a quote without a location (cards of topics without source data, older cards).
+    """
+    where = location.describe() if location is not None else ""
+    return f"\n    {CAPTION_MARK} {where}" if where else ""
+
+
 def card_back(card: Card) -> str:
-    """The answer side of ``card`` as plain text."""
+    """The answer side of ``card`` as plain text.
+
+    Each evidence quote is followed by a caption line saying where it is printed in the guide
+    (:func:`location_caption`) when the card carries its location.
+    """
     if isinstance(card, MCQDrill):
         letter = chr(ord("A") + card.answer_index)
         return (
             f"Respuesta: {letter}. {card.options[card.answer_index]}\n{card.explanation}\n"
-            f"Fuente: «{card.evidence}»"
+            f"Fuente: «{card.evidence}»{location_caption(card.location)}"
         )
     if isinstance(card, OpenDrill | Variant):
-        return "\n".join(f"• {p.text}  («{p.evidence}»)" for p in card.key_points)
+        return "\n".join(
+            f"• {p.text}  («{p.evidence}»){location_caption(p.location)}" for p in card.key_points
+        )
     if isinstance(card, BattleCard):
-        return "\n".join(f"• {f.text}" for f in card.facts())
+        return "\n".join(
+            f"• {f.text}  («{f.evidence}»){location_caption(f.location)}" for f in card.facts()
+        )
     raise TypeError(f"not a medcards card: {type(card).__name__}")
 
 

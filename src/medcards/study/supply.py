@@ -1,15 +1,41 @@
-"""Where a topic's cards come from: the stored ones, else the configured card generator."""
+"""Where a topic's cards come from: the stored ones, else the configured card generator.
+
+A generated card is located in the topic's guide (:func:`medcards.locate_card`) when the topic
+keeps its source data (imported from ``medcards ingest``), so every evidence quote says on
+which page or line of the guide it is printed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from medcards.cards import Card
+from medcards.cards import BattleCard, Card, MCQDrill, Variant
 from medcards.errors import CardRejected
+from medcards.ingest import GuideSection
 from medcards.interfaces import CardGenerator
 from medcards.models import CardKind, CardRequest
+from medcards.sources import locate_card
 from medcards.study.records import Topic
 from medcards.study.repository import StudyRepository, ts
+
+
+def located(card: Card, section: GuideSection) -> Card:
+    """:func:`medcards.locate_card` for a card of any kind (``Card``, the union)."""
+    if isinstance(card, MCQDrill):
+        return locate_card(card, section)
+    if isinstance(card, BattleCard):
+        return locate_card(card, section)
+    if isinstance(card, Variant):
+        return locate_card(card, section)
+    return locate_card(card, section)
+
+
+def has_location(card: Card) -> bool:
+    """Whether any evidence quote of ``card`` already carries a location."""
+    if isinstance(card, MCQDrill):
+        return card.location is not None
+    facts = card.facts() if isinstance(card, BattleCard) else card.key_points
+    return any(f.location is not None for f in facts)
 
 
 class CardSupply:
@@ -67,4 +93,17 @@ class CardSupply:
         if card.kind != kind.value:
             self.rejections[topic.title] = [f"asked for a {kind.value} card, got {card.kind}"]
             return None
-        return card
+        return self.locate(topic, card)
+
+    def locate(self, topic: Topic, card: Card) -> Card:
+        """``card`` with the location of each evidence quote set.
+
+        Only when ``topic`` keeps its source data and the card carries no location yet; else
+        ``card`` is returned unchanged.
+        """
+        if has_location(card):
+            return card
+        source = self.repo.topic_source(topic.topic_id)
+        if source is None:
+            return card
+        return located(card, source.section(topic))

@@ -1,6 +1,7 @@
 """JSON export and import of a whole ``temario.db``.
 
-The document holds topics, cards, scheduler state, angles and the review log. Cards, angles and
+The document holds topics (with where their text came from, when known), cards, scheduler
+state, angles and the review log. Cards, angles and
 reviews refer to each other by the cards' stable ``uid`` and the topics' titles, so an import
 never depends on row ids.
 """
@@ -22,6 +23,7 @@ from medcards.cards import Card
 from medcards.models import CardKind, ExportResult, SchedulerState
 from medcards.study.engine import StudyEngine
 from medcards.study.errors import StudyError
+from medcards.study.records import TopicSource
 from medcards.study.repository import load_card_json
 
 
@@ -41,6 +43,9 @@ class TopicRecord(_Strict):
     l2_streak: int = Field(default=0, ge=0)
     introduced_at: dt.datetime | None = None
     created_at: dt.datetime
+    #: Where the topic's text came from (pages, lines); left out of the document when unset,
+    #: so documents of topics without it read as before.
+    source: TopicSource | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class CardRecord(_Strict):
@@ -116,6 +121,7 @@ def export_document(engine: StudyEngine) -> TemarioDocument:
             l2_streak=r[6],
             introduced_at=_dt(r[7]),
             created_at=_dt(r[8]) or dt.datetime.now(dt.UTC),
+            source=None if r[9] is None else TopicSource.model_validate_json(r[9]),
         )
         for r in repo.topic_records()
     ]
@@ -218,6 +224,9 @@ def import_document(engine: StudyEngine, document: TemarioDocument) -> dict[str,
                             t.l2_streak,
                             _ts(t.introduced_at),
                             _ts(t.created_at),
+                            None
+                            if t.source is None
+                            else t.source.model_dump_json(exclude_defaults=True),
                         )
                     )
             card_ids: dict[str, int] = {}

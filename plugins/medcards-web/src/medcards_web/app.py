@@ -18,10 +18,17 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -60,6 +67,8 @@ HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 #: Guide file types accepted.
 GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
+#: Guide files served from the ``--guides`` folder (evidence links go to their pages).
+GUIDE_FILE_SUFFIXES = (".pdf",)
 #: Settings key of the last FSRS fit.
 FIT_KEY = "fsrs_fit"
 RATING_LABELS = {1: "Fail", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -142,12 +151,29 @@ def query_int(request: Request, name: str, low: int, high: int) -> int | None:
     return value
 
 
+def guide_link(guides: Path | None, location: medcards.SourceLocation | None) -> str | None:
+    """The address of the page a card's evidence is printed on, when the app serves its guide.
+
+    ``/guides/NAME#page=N`` for a PDF guide ``NAME`` found directly in ``guides`` (the
+    ``--guides`` folder); None when no folder is served, the location has no file, the file is
+    not a PDF or not in the folder: the page then shows the location as text only.
+    """
+    if guides is None or location is None or not location.file:
+        return None
+    name = Path(location.file).name
+    if not name.lower().endswith(GUIDE_FILE_SUFFIXES) or not (guides / name).is_file():
+        return None
+    page = f"#page={location.first_page}" if location.first_page is not None else ""
+    return f"/guides/{quote(name)}{page}"
+
+
 def create_app(
     db: str | Path,
     *,
     token: str | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     clock: Callable[[], dt.datetime] | None = None,
+    guides: str | Path | None = None,
 ) -> Any:
     """The ASGI app serving the study database ``db`` (created if missing).
 
@@ -156,8 +182,17 @@ def create_app(
         token: Access token every request must carry (None: no token, loopback only).
         max_upload_bytes: Largest request body (a guide upload) accepted.
         clock: Current time (UTC) for the pages; default the wall clock.
+        guides: Folder of the guide PDFs the cards were made from (``medcards serve
+            --guides``): its PDFs are served at ``/guides/NAME`` and each evidence quote's
+            location links to its page (``#page=N``). None: locations are text only.
+
+    Raises:
+        MedcardsError: ``guides`` is not a folder.
     """
     db_path = Path(db)
+    guides_dir = None if guides is None else Path(guides).resolve()
+    if guides_dir is not None and not guides_dir.is_dir():
+        raise medcards.MedcardsError(f"--guides {guides}: no such folder")
     StudyEngine(db_path).close()  # create / migrate once, up front
     now_fn = clock or (lambda: dt.datetime.now(dt.UTC))
     app = FastAPI(title="medcards", docs_url=None, redoc_url=None, openapi_url=None)
@@ -166,6 +201,7 @@ def create_app(
     app.state.db = db_path
     app.state.jobs = jobs
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    templates.env.globals["guide_link"] = lambda location: guide_link(guides_dir, location)
 
     local = threading.local()
 
@@ -383,6 +419,26 @@ def create_app(
         review_id = await run_in_threadpool(record)
         return RedirectResponse(f"/study?review={review_id}", status_code=303)
 
+    @app.get("/guides/{name}")
+    def guide_file(name: str) -> Response:
+        # Only PDFs directly in the --guides folder: never a path, a hidden file or other types.
+        if guides_dir is None or name != Path(name).name or name.startswith("."):
+            raise BadInput(404, "page not found")
+        path = (guides_dir / name).resolve()
+        if (
+            path.parent != guides_dir
+            or not name.lower().endswith(GUIDE_FILE_SUFFIXES)
+            or not path.is_file()
+        ):
+            raise BadInput(404, f"no guide {name[:80]!r} is served here")
+        return FileResponse(
+            path,
+            media_type="application/pdf",
+            filename=name,
+            content_disposition_type="inline",
+            headers={"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"},
+        )
+
     # -- Calendar --------------------------------------------------------------------------
 
     @app.get("/calendar", response_class=HTMLResponse)
@@ -480,7 +536,11 @@ def create_app(
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / (Path(name).stem + ".md")
                 path.write_text(text, encoding="utf-8")
-                sections = medcards.split_guide(path, modulo)
+                # The topics keep the uploaded file's name (not the temporary copy's path).
+                sections = [
+                    s.model_copy(update={"source": name})
+                    for s in medcards.split_guide(path, modulo)
+                ]
             with engine_for(generator=False) as (engine, _):
                 topics = engine.import_sections(
                     sections, date_assigned=day, now=now_fn(), source=name

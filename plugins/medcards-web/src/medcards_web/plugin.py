@@ -43,11 +43,15 @@ def serve(
     open_browser: bool = False,
     echo: Any = print,
     run: Any = None,
+    guides: Path | None = None,
 ) -> None:
     """Start the web app on ``host:port`` over ``db`` (a seeded temporary database with demo).
 
+    ``guides``: a folder of guide PDFs to serve, so that each evidence quote's location links
+    to its page (:func:`medcards_web.app.create_app`).
+
     Raises:
-        MedcardsError: a bad ``--token`` or a missing database.
+        MedcardsError: a bad ``--token``, a missing database or a missing ``--guides`` folder.
     """
     import uvicorn
 
@@ -74,7 +78,7 @@ def serve(
             f"study database {db} does not exist: create it with `medcards topics`, or try "
             "`medcards serve --demo`"
         )
-    app = create_app(db, token=required)
+    app = create_app(db, token=required, guides=guides)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}/"
     if required is None:
@@ -119,6 +123,13 @@ def medcards_register_commands(cli: typer.Typer) -> None:
             bool,
             typer.Option("--demo", help="Serve a temporary database seeded from sample guides."),
         ] = False,
+        guides: Annotated[
+            Path | None,
+            typer.Option(
+                "--guides",
+                help="Folder of the guide PDFs: evidence locations link to their pages.",
+            ),
+        ] = None,
     ) -> None:
         """Study in the browser: Today, Study, Calendar, Dashboard, Settings and FSRS pages."""
-        serve(db, host=host, port=port, token=token, demo=demo, echo=typer.echo)
+        serve(db, host=host, port=port, token=token, demo=demo, echo=typer.echo, guides=guides)

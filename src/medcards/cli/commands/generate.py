@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.rule import Rule
+from rich.text import Text
 
 from _sdk import atomic_write_text
 from _sdk.cli import console, parse_key_values, stderr_console
@@ -17,6 +20,9 @@ from medcards.generation.prompts import render_target
 from medcards.ingest import GuideSection, load_topics
 from medcards.models import CardKind, CardRequest
 from medcards.plugins import get_card_generator
+from medcards.study.cli_support import back_text
+from medcards.study.session import card_front
+from medcards.study.supply import located
 
 
 def parse_backend_options(pairs: list[str]) -> dict[str, Any]:
@@ -39,6 +45,21 @@ def _select(topics: list[GuideSection], wanted: str, source: Path) -> list[Guide
         titles = "; ".join(t.title for t in topics)
         raise MedcardsError(f"{source}: no topic matches {wanted!r}; topics: {titles}")
     return chosen
+
+
+def card_text(card: Card) -> Group:
+    """A card as ``medcards generate`` prints it without ``--json``.
+
+    A rule with its kind and topic, the question side, then the answer side with each evidence
+    quote and, under it, where the quote is printed in the guide
+    (``↳ cad.pdf, p. 3, Tratamiento``).
+    """
+    return Group(
+        Rule(Text(f"{card.kind} · {card.topic}"), align="left"),
+        Text(card_front(card)),
+        Text(""),
+        back_text(card),
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -78,6 +99,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Generate cards for ingested topics; rejections are reported, never stored.
 
+        Every evidence quote carries where it is printed in the guide (file, page or line,
+        section): in the JSON as ``location``, in the text output as a line under the quote.
+
         For MCQs, the deck's answer-key statistics are reported too: where the keys sit, how
         often the key is the longest option, and the drills failing the answer-key checks.
         """
@@ -92,14 +116,17 @@ def register(app: typer.Typer) -> None:
             raise MedcardsError("--backend-option needs --backend")
         card_generator = get_card_generator(generator, **options)
         requests = [
-            CardRequest(
-                topic=t.title,
-                context=t.context,
-                kind=kind,
-                language="en" if language == "en" else "es",
-                perspective=perspective,
-                parent_id=parent_id,
-                seed=seed,
+            (
+                t,
+                CardRequest(
+                    topic=t.title,
+                    context=t.context,
+                    kind=kind,
+                    language="en" if language == "en" else "es",
+                    perspective=perspective,
+                    parent_id=parent_id,
+                    seed=seed,
+                ),
             )
             for t in selected
             for seed in range(count)
@@ -115,9 +142,13 @@ def register(app: typer.Typer) -> None:
             disable=len(requests) < 2,
         ) as progress:
             task = progress.add_task(f"{kind.value} cards", total=len(requests))
-            for request in requests:
+            for section, request in requests:
                 try:
-                    cards.append(card_generator.generate(request))
+                    card = card_generator.generate(request)
+                    if section.source is not None or section.spans:
+                        # Each evidence quote gets the page (PDF) or line of the guide it is on.
+                        card = located(card, section)
+                    cards.append(card)
                 except CardRejected as exc:
                     rejected.append(exc)
                 progress.advance(task)
@@ -131,7 +162,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(line)
         else:
             for card in cards:
-                console.print_json(render_target(card))
+                console.print(card_text(card), highlight=False)
         if kind == CardKind.MCQ or any(isinstance(card, MCQDrill) for card in cards):
             deck = check_deck_keys(cards)
             stderr_console.print(f"answer keys: {deck.summary()}", highlight=False)

@@ -7,26 +7,31 @@ from typing import Annotated
 
 import typer
 from rich.panel import Panel
+from rich.text import Text
 
 from _sdk.cli import console
 from medcards.models import Rating
-from medcards.study.cli_support import DEFAULT_DB, DbOption, open_engine, parse_when
+from medcards.study.cli_support import DEFAULT_DB, DbOption, back_text, open_engine, parse_when
 from medcards.study.errors import InvalidRatingError
 from medcards.study.records import ReviewOutcome, StudyItem, parse_rating
-from medcards.study.session import card_back, card_front, read_ratings, run_session, scripted
+from medcards.study.session import card_front, read_ratings, run_session, scripted
 
 _REASONS = {"review": "repaso", "angle": "ángulo", "new": "tema nuevo"}
 
 
 def _show(item: StudyItem) -> None:
-    title = f"{item.topic.title} — {_REASONS[item.reason]} ({item.card.kind.value})"
-    console.print(Panel(card_front(item.card.card), title=title, expand=False), highlight=False)
+    title = Text(f"{item.topic.title} — {_REASONS[item.reason]} ({item.card.kind.value})")
+    console.print(
+        Panel(Text(card_front(item.card.card)), title=title, expand=False), highlight=False
+    )
 
 
 def _ask(item: StudyItem) -> Rating | None:
     _show(item)
     typer.prompt("Enter para ver la respuesta", default="", show_default=False)
-    console.print(Panel(card_back(item.card.card), title="Respuesta", expand=False))
+    console.print(
+        Panel(back_text(item.card.card), title="Respuesta", expand=False), highlight=False
+    )
     while True:
         answer = typer.prompt("Calificación: 1 fail, 2 hard, 3 good, 4 easy (q: salir)")
         if answer.strip().lower() in {"q", "quit", "salir"}:
