@@ -9,6 +9,7 @@ sees it on the dashboard; then the database's reviews and card states are checke
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -134,6 +135,9 @@ def test_a_student_imports_studies_fails_answers_the_angle_and_sees_it(
             assert page.locator(".option.correct").count() == 1
             assert page.locator("#answer .explanation").is_visible()
             assert page.locator("#answer .evidence").is_visible()
+            # Where the quote is in the uploaded guide, the title shown as text.
+            source = page.inner_text("#answer .source")
+            assert re.fullmatch(r"guia_prueba\.md, l\. \d+, Hiperpotasemia <script>.*", source)
             assert "suggested" in page.get_attribute("#rate-1", "class")
             _shot(page, "study-mcq")
             with page.expect_navigation():
