@@ -143,3 +143,11 @@ def test_store_backend_is_chosen_by_name(workspace):
     result = runner.invoke(app, [*args, "--out", str(workspace / "mb"), "--store-option", "x"])
     assert isinstance(result.exception, emkit.EmkitError)
     assert "--store-option 'x'" in str(result.exception)
+
+
+def test_load_features_sends_a_connection_string_to_the_store_hint():
+    from emkit.evaluation import load_features
+
+    with pytest.raises(emkit.EmkitError, match=r"--store-backend \(postgres") as caught:
+        load_features("postgresql://ana:secret@db.example/clinic")
+    assert "secret" not in str(caught.value)

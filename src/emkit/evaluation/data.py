@@ -85,7 +85,9 @@ def load_features(
     on_disk = is_file or (
         getattr(host.get_class("feature_store", backend), "location_option", None) == "path"
     )
-    if on_disk and not Path(source).exists():  # a store would create an empty file instead
+    # A store would create an empty file instead. A connection string (``postgresql://…``) goes
+    # on to the store, which says which --store-backend reads it.
+    if on_disk and "://" not in str(source) and not Path(source).exists():
         raise EmkitError(f"{source}: feature file not found")
     if suffix == ".parquet":
         frame = pd.read_parquet(source)
