@@ -188,6 +188,8 @@ def test_bad_source_data_is_named(tmp_path):
             StudyError, match=rf"topic {topic.topic_id}: invalid source data.*spans"
         ):
             engine.guide_section(topic)
+        with pytest.raises(StudyError, match=r"topic 'Hiperpotasemia <grave>': invalid source"):
+            export_document(engine)
 
 
 spans = st.lists(

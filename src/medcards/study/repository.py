@@ -97,6 +97,22 @@ def load_card_json(text: str | bytes, *, where: str) -> Card:
         raise StudyError(f"{where}: invalid card: {exc}") from None
 
 
+def load_topic_source(text: str | bytes, *, where: str) -> TopicSource:
+    """Validate one topic's stored ``source_json``.
+
+    Raises:
+        StudyError: invalid source data, naming ``where`` and the field.
+    """
+    try:
+        return TopicSource.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(record)"
+        raise StudyError(
+            f"{where}: invalid source data in topics.source_json at {field}: {first['msg']}"
+        ) from None
+
+
 class StudyRepository:
     """Every SQL statement on one ``temario.db`` connection.
 
@@ -165,15 +181,7 @@ class StudyRepository:
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        try:
-            return TopicSource.model_validate_json(row[0])
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "(record)"
-            raise StudyError(
-                f"topic {topic_id}: invalid source data in topics.source_json at {field}: "
-                f"{first['msg']}"
-            ) from None
+        return load_topic_source(row[0], where=f"topic {topic_id}")
 
     def existing_titles(self, titles: Sequence[str]) -> set[str]:
         """Which of ``titles`` are stored."""

@@ -24,7 +24,7 @@ from medcards.models import CardKind, ExportResult, SchedulerState
 from medcards.study.engine import StudyEngine
 from medcards.study.errors import StudyError
 from medcards.study.records import TopicSource
-from medcards.study.repository import load_card_json
+from medcards.study.repository import load_card_json, load_topic_source
 
 
 class _Strict(BaseModel):
@@ -121,7 +121,7 @@ def export_document(engine: StudyEngine) -> TemarioDocument:
             l2_streak=r[6],
             introduced_at=_dt(r[7]),
             created_at=_dt(r[8]) or dt.datetime.now(dt.UTC),
-            source=None if r[9] is None else TopicSource.model_validate_json(r[9]),
+            source=None if r[9] is None else load_topic_source(r[9], where=f"topic {r[0]!r}"),
         )
         for r in repo.topic_records()
     ]

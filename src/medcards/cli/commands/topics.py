@@ -63,7 +63,12 @@ def register(app: typer.Typer) -> None:
         ],
         db: DbOption = DEFAULT_DB,
     ) -> None:
-        """Add every topic of a CSV file or a `medcards ingest` JSONL file (all or nothing)."""
+        """Add every topic of a CSV file or a `medcards ingest` JSONL file (all or nothing).
+
+        Topics from a JSONL file keep where their text came from (the guide file, the page or
+        line of each paragraph), so the cards generated for them say where each evidence quote
+        is printed.
+        """
         with open_engine(db) as engine:
             if csv_path.suffix.lower() in {".jsonl", ".ndjson"}:
                 added = engine.import_topics_jsonl(csv_path)
