@@ -87,6 +87,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/medcards_pipeline.py $(MEDCARDS_DEMO_FLAGS) --out $(OUT)/medcards
 	$(BIN)/emkit plugins --all
 	$(BIN)/medcards plugins --all
+	@echo "Study the sample guides in the browser: $(BIN)/medcards serve --demo --open"
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
