@@ -18,10 +18,13 @@ is printed on. Splitting is the same for every format.
 Where the text came from. Every section keeps :class:`SourceSpan` records: which characters of
 its context were printed on which page (PDF) or written on which line (Markdown, text), paragraph
 by paragraph, so :func:`medcards.locate_card` can say where an evidence quote is printed.
-NotebookLM citation markers (``[1]``, ``[1, 3]``, ``[2-4]``) are taken out of the text, so a card
-never quotes them, and kept as :class:`Citation` records at the place they stood; a trailing list
-of sources (``Fuentes``/``Sources``/``Referencias``: ``[1] Título``) becomes the section's
-``references``.
+NotebookLM notes end with a list of sources (``Fuentes``/``Sources``/``Referencias``: ``[1]
+Título`` lines), which becomes the section's ``references``. In such a note, and only there, the
+citation markers (``[1]``, ``[1, 3]``, ``[2-4]``) whose numbers are all in that list are taken out
+of the text, so a card never quotes them, and kept as :class:`Citation` records at the place they
+stood. A bracket holding a decimal comma (``[3,5-5,0]``) or followed by a unit (``[70-180]
+mg/dL``) is never a marker, and a guide without a sources list keeps every bracket as written:
+doses and thresholds in brackets are text.
 """
 
 from __future__ import annotations
@@ -70,9 +73,19 @@ DEFAULT_MAX_GUIDE_MB = 50.0
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÑ¿¡0-9])")
-# A NotebookLM citation marker: [1], [1, 3], [2-4] right after text (not a Markdown link
-# "[1](url)", a reference link "[text][1]" or a definition "[1]: url").
+# What a NotebookLM citation marker looks like: [1], [1, 3], [2-4] right after text (not a
+# Markdown link "[1](url)", a reference link "[text][1]" or a definition "[1]: url"). It is one
+# only in a note with a sources list that names all its numbers (see _take_citations).
 _CITATION = re.compile(r"(?<=\S)(?<!\])[ \t]?\[(\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*)\](?![(\[:])")
+# A decimal comma inside the brackets ("[3,5-5,0]"): a value, never a list of sources.
+_DECIMAL_COMMA = re.compile(r"\d,\d")
+# A unit right after the brackets ("[70-180] mg/dL", "[0,5-1] %"): the brackets hold a value.
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?:[%\u2030\u00b0\u00d7]|[^\W\d_]+/|(?:[\u00b5\u03bc]g|mcg|ng|pg|mg|g|kg|mEq|mmol"
+    r"|[\u00b5\u03bc]mol|mol|mOsm|UI|IU|U|mU|mL|ml|dL|dl|L|l|cc|mmHg|cmH2O|kPa|lpm|rpm|lat|mm|cm|m"
+    r"|kcal|h|min|seg|s|d[i\u00ed]as?|semanas?|mes|meses|a\u00f1os?|horas?|minutos?|veces)"
+    r"(?![^\W\d_]))"
+)
 _SOURCES_HEADING = re.compile(
     r"^\s*(?:#{1,6}\s*)?\**(fuentes|sources|referencias|references|citas|bibliograf[ií]a)\**:?\s*$",
     re.IGNORECASE,
@@ -342,13 +355,44 @@ def _take_references(text: str, keep: list[int]) -> tuple[str, list[int], dict[s
     return text, keep, {}
 
 
-def _take_citations(text: str, keep: list[int]) -> tuple[str, list[int], list[tuple[int, str]]]:
-    """Remove citation markers; return the text, its origins and (offset, marker) pairs."""
+def _marker_numbers(inside: str) -> list[str] | None:
+    """The source numbers a marker's contents name (``"1, 3-4"``), or ``None`` if it is no list."""
+    if _DECIMAL_COMMA.search(inside):
+        return None
+    numbers: list[str] = []
+    for item in re.split(r"\s*,\s*", inside.strip()):
+        ends = [int(n) for n in re.split(r"\s*[\u2013-]\s*", item)]
+        if len(ends) == 1:
+            numbers.append(str(ends[0]))
+        elif len(ends) == 2 and ends[0] < ends[1] and ends[1] - ends[0] <= 50:
+            numbers.extend(str(n) for n in range(ends[0], ends[1] + 1))
+        else:
+            return None
+    return numbers
+
+
+def _take_citations(
+    text: str, keep: list[int], references: dict[str, str]
+) -> tuple[str, list[int], list[tuple[int, str]]]:
+    """Remove citation markers; return the text, its origins and (offset, marker) pairs.
+
+    A bracket is a marker only when the note has a sources list (``references``) naming every
+    number in it, holds no decimal comma and no unit follows it; any other bracket stays.
+    """
     pieces: list[str] = []
     origins: list[int] = []
     found: list[tuple[int, str]] = []
     last = 0
+    if not references:
+        return text, keep, found
     for match in _CITATION.finditer(text):
+        numbers = _marker_numbers(match.group(1))
+        if (
+            numbers is None
+            or any(n not in references for n in numbers)
+            or _UNIT_AFTER.match(text, match.end())
+        ):
+            continue
         pieces.append(text[last : match.start()])
         origins.extend(keep[last : match.start()])
         found.append((len(origins), f"[{match.group(1)}]"))
@@ -477,7 +521,7 @@ def split_document(
     pages = _page_array(document)
     line_numbers = _line_array(document.text) if document.lines_are_source else None
     text, origin, references = _take_references(document.text, list(range(len(document.text))))
-    text, origin, markers = _take_citations(text, origin)
+    text, origin, markers = _take_citations(text, origin, references)
     lines = text.split("\n")
     line_starts: list[int] = []
     offset = 0
@@ -495,7 +539,8 @@ def split_document(
         body, where = clean(0, len(lines))
         first = next((line.strip() for line in lines if line.strip()), "")
         title = first if 0 < len(first) <= 80 and not first.endswith(".") else fallback_title
-        sections.append((title, 1, body, where))
+        if body:  # an empty guide has no topic (the error below names the file)
+            sections.append((title, 1, body, where))
     else:
         starts = [h for h in headings if h.level == level]
         guide_title = next((h.title for h in headings if h.level < level), fallback_title)

@@ -62,6 +62,15 @@ def test_errors_name_the_file_and_line(tmp_path):
         split_guide(empty, "m")
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", "  \n\t\n", "> Solo una nota citada.\n"])
+def test_a_guide_without_text_is_named_not_a_validation_error(tmp_path, text):
+    empty = tmp_path / "vacia.md"
+    empty.write_text(text, encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        split_guide(empty, "m")
+    assert str(caught.value) == f"{empty}: the guide has no text to make topics from"
+
+
 def test_topics_file_round_trip_and_line_errors(tmp_path):
     topics = split_guide(GUIDE, "m", max_context_tokens=200)
     path = tmp_path / "topics.jsonl"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import medcards
 
 NOTE = """\
@@ -106,12 +109,68 @@ def test_the_location_names_the_sources_the_markers_cite(tmp_path):
     )
 
 
-def test_a_pasted_note_without_sources_keeps_bare_markers():
-    (section,) = medcards.split_guide(
-        "Las benzodiacepinas son el tratamiento de primera línea [4].\n", "neuro"
-    )
-    assert section.context == "Las benzodiacepinas son el tratamiento de primera línea."
-    location = medcards.locate_quote("Las benzodiacepinas son el tratamiento", section)
+def test_without_a_sources_list_brackets_are_the_guides_text():
+    """Only a note with a sources list has markers: elsewhere a bracket is quoted as written."""
+    text = "Las benzodiacepinas son el tratamiento de primera línea [4].\n"
+    (section,) = medcards.split_guide(text, "neuro")
+    assert section.context == text.strip()
+    assert section.citations == ()
+    (cited,) = medcards.split_guide(text + "\nFuentes:\n[4] Guía de estatus epiléptico\n", "neuro")
+    assert cited.context == "Las benzodiacepinas son el tratamiento de primera línea."
+    location = medcards.locate_quote("Las benzodiacepinas son el tratamiento", cited)
     assert location is not None
-    assert location.citations == ("[4]",)
+    assert location.citations == ("[4] Guía de estatus epiléptico",)
     assert location.line == 1
+
+
+def test_doses_and_thresholds_in_brackets_stay_in_a_note():
+    """Brackets the sources list does not name, or followed by a unit, are values, not markers."""
+    note = (
+        "# Potasio\n\n## Valores\n\n"
+        "El potasio normal es [3,5-5,0] mEq/L [1].\n"
+        "Se repone si baja de [2-3] mEq/L en dos controles [2].\n"
+        "La glucemia objetivo es [140-180].\n"
+        "La dosis de carga es [1, 2] g de sulfato de magnesio [1, 2].\n\n"
+        "Fuentes:\n[1] Guía de iones\n[2] Protocolo de fluidoterapia\n"
+    )
+    (section,) = medcards.split_guide(note, "endo")
+    assert section.context == (
+        "El potasio normal es [3,5-5,0] mEq/L.\n"
+        "Se repone si baja de [2-3] mEq/L en dos controles.\n"
+        "La glucemia objetivo es [140-180].\n"
+        "La dosis de carga es [1, 2] g de sulfato de magnesio."
+    )
+    assert [c.marker for c in section.citations] == ["[1]", "[2]", "[1, 2]"]
+
+
+@st.composite
+def _bracketed_values(draw: st.DrawFn) -> str:
+    """``[3,5-5,0] mEq/L``: a bracketed range of decimal-comma numbers and a unit."""
+
+    def number() -> str:
+        whole = draw(st.integers(min_value=0, max_value=9999))
+        decimals = draw(st.integers(min_value=1, max_value=3))
+        return f"{whole},{draw(st.integers(0, 10**decimals - 1)):0{decimals}d}"
+
+    values = [number() for _ in range(draw(st.integers(min_value=1, max_value=3)))]
+    dash = draw(st.sampled_from(["-", "\u2013", " - "]))
+    unit = draw(st.sampled_from(UNITS))
+    return f"[{dash.join(values)}]{draw(st.sampled_from(['', ' ']))}{unit}"
+
+
+UNITS = ["mEq/L", "mg/dL", "mmol/L", "%", "U/kg/h", "mL/kg", "g", "mg", "mmHg", "°C", "kg"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_bracketed_values(), sources=st.booleans(), fmt=st.sampled_from(["markdown", "pdf"]))
+def test_a_bracketed_decimal_range_with_a_unit_survives_ingest(value, sources, fmt):
+    sentence = f"El valor de referencia es {value} en adultos."
+    text = f"# Guía\n\n## Valores\n\n{sentence}\n"
+    if sources:  # a NotebookLM note citing sources whose numbers the range holds
+        text += "La cifra se revisa cada año [1].\n\nFuentes:\n" + "".join(
+            f"[{n}] Fuente {n}\n" for n in range(1, 1000)
+        )
+    document = medcards.GuideDocument(text=text, format=fmt, lines_are_source=fmt == "markdown")
+    (section,) = medcards.split_document(document, "m")
+    assert sentence in section.context
+    assert all(c.marker == "[1]" for c in section.citations)

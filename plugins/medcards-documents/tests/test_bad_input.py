@@ -35,7 +35,7 @@ def test_a_pdf_with_one_scanned_page_is_refused_whole(tmp_path, printed):
     path = tmp_path / "mixta.pdf"
     with path.open("wb") as handle:
         mixed.write(handle)
-    with pytest.raises(medcards.IngestError, match=r"mixta.pdf: page 3 of 3 have no text layer"):
+    with pytest.raises(medcards.IngestError, match=r"mixta.pdf: page 3 of 3 has no text layer"):
         medcards.read_guide(path)
 
 
@@ -50,6 +50,50 @@ def test_a_damaged_pdf_is_named(tmp_path, printed):
     broken.write_bytes(printed(GUIDE).read_bytes()[:300])
     with pytest.raises(medcards.IngestError, match=r"rota.pdf: not a readable PDF"):
         medcards.read_guide(broken)
+
+
+def _damage(pdf: Path, out: Path, how: str) -> Path:
+    """``pdf`` with its first content stream broken: the keyword misspelt or the bytes garbled."""
+    data = pdf.read_bytes()
+    if how == "keyword":
+        out.write_bytes(data.replace(b"stream", b"strEam", 1))
+    else:
+        start = data.index(b"stream\n") + len(b"stream\n") + 20
+        garbled = bytes(b ^ 0x55 for b in data[start : start + 200])
+        out.write_bytes(data[:start] + garbled + data[start + 200 :])
+    return out
+
+
+@pytest.mark.parametrize("how", ["keyword", "compression"])
+def test_a_page_with_damaged_content_is_named_not_skipped(tmp_path, printed, how):
+    broken = _damage(printed(GUIDE), tmp_path / "dañada.pdf", how)
+    with pytest.raises(medcards.IngestError) as caught:
+        medcards.split_guide(broken, "endo")
+    assert str(caught.value).startswith(f"{broken}: page 1 of 2 could not be read: damaged content")
+
+
+def test_blank_pages_are_no_damage_and_an_all_blank_pdf_has_no_text(tmp_path, printed):
+    from pypdf import PdfReader, PdfWriter
+
+    with_blank = PdfWriter()
+    with_blank.append(PdfReader(printed(GUIDE)))
+    with_blank.add_blank_page()
+    path = tmp_path / "con_blanca.pdf"
+    with path.open("wb") as handle:
+        with_blank.write(handle)
+    assert medcards.read_guide(path).page_count == 3
+    assert [t.pages for t in medcards.split_guide(path, "endo")][-1] == (1, 2)
+
+    from fpdf import FPDF
+
+    blank = FPDF()
+    blank.add_page()
+    blank.add_page()
+    empty = tmp_path / "en_blanco.pdf"
+    blank.output(str(empty))
+    with pytest.raises(medcards.IngestError) as caught:
+        medcards.split_guide(empty, "endo")
+    assert str(caught.value) == f"{empty}: the guide has no text to make topics from"
 
 
 def test_a_guide_over_the_size_limit_is_refused(tmp_path, printed):
@@ -71,6 +115,7 @@ def test_nothing_half_ingested_is_written(tmp_path, printed):
     for bad in (
         write_scanned_pdf(GUIDE, tmp_path / "escaneada.pdf"),
         write_encrypted_pdf(GUIDE, tmp_path / "protegida.pdf"),
+        _damage(good, tmp_path / "dañada.pdf", "keyword"),
     ):
         result = runner.invoke(app, ["ingest", str(bad), "-m", "endo", "-o", str(topics)])
         assert result.exit_code == 1

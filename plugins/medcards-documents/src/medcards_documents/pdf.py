@@ -22,7 +22,9 @@ How a page becomes Markdown:
    (``tónico-clónica``). Bullets (``•``, ``-``, ``1.``) start ``-`` list items.
 
 Pages without a text layer but with pictures (a scan) make the reader refuse the file, naming
-the pages, rather than ingest part of a guide.
+the pages, rather than ingest part of a guide; so do pages whose content stream is damaged
+(pypdf cannot read it, or it shows text of which pdfminer read none). A page that is blank, or
+only drawn, gives no text and no error.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = (".", ":", "!", "?", ";")
+_SHOWS_TEXT = re.compile(rb"[\s)\]>]T[jJ](?![^\s/\[\]()<>])")  # a text-showing operator
 _MARGIN_BAND = 0.1  # top and bottom tenth of a page: where running headers and footers sit
 _GUTTER_MIN = 14.0  # points: a gap this wide between words is a column gutter
 _HEADING_RATIO = 1.08  # a line this much larger than body text is a heading (no outline)
@@ -145,18 +148,26 @@ class PdfReader(medcards.DocumentReader):
         try:
             with pdfplumber.open(path, password="") as document:
                 pages = [_read_page(page) for page in document.pages]
-                blind = [
+                textless = [page for page in document.pages if not page.chars]
+                blind = [page.page_number for page in textless if page.images or page.rects]
+                damaged = [
                     page.page_number
-                    for page in document.pages
-                    if not page.chars and (page.images or page.rects)
+                    for page in textless
+                    if page.page_number not in blind and _damaged(page)
                 ]
         except PDFSyntaxError as exc:
             raise medcards.IngestError(f"{path}: not a readable PDF ({exc})") from None
+        if damaged:
+            raise medcards.IngestError(
+                f"{path}: {_pages(damaged, len(pages))} could not be read: damaged content "
+                "(the PDF's content stream is broken); repair the PDF (for example by printing "
+                "it to a new PDF) and ingest the result"
+            )
         if blind:
             raise medcards.IngestError(
-                f"{path}: page{'s' if len(blind) > 1 else ''} {_ranges(blind)} of {len(pages)} "
-                "have no text layer (a scanned document?); run OCR on the PDF (for example "
-                "ocrmypdf) and ingest the result"
+                f"{path}: {_pages(blind, len(pages))} {'have' if len(blind) > 1 else 'has'} no "
+                "text layer (a scanned document?); run OCR on the PDF (for example ocrmypdf) and "
+                "ingest the result"
             )
         _drop_running_lines(pages)
         if outline:
@@ -167,6 +178,38 @@ class PdfReader(medcards.DocumentReader):
         return medcards.GuideDocument(
             text=text, format="pdf", page_starts=tuple(marks), page_count=len(pages)
         )
+
+
+def _pages(numbers: list[int], total: int) -> str:
+    """``"page 3 of 3"``, ``"pages 1-2 of 2"``."""
+    return f"page{'s' if len(numbers) > 1 else ''} {_ranges(numbers)} of {total}"
+
+
+def _damaged(page: Any) -> bool:
+    """Whether a pdfplumber page's content stream is broken (asked of pages without text).
+
+    It is when the page lists contents that are not a stream (the ``stream`` keyword or the
+    object is damaged), a stream whose bytes decode to nothing (damaged compression), or a
+    stream that shows text (``Tj``, ``TJ``) although no character was read from it. A page
+    without contents, or one that only draws, is not.
+    """
+    import zlib
+
+    from pdfminer.pdftypes import PDFException, PDFStream, resolve1
+
+    try:
+        for item in page.page_obj.contents:
+            stream = resolve1(item)
+            if not isinstance(stream, PDFStream):
+                return True
+            data = stream.get_data()
+            if int(resolve1(stream.attrs.get("Length", 0)) or 0) > 0 and not data.strip():
+                return True
+            if _SHOWS_TEXT.search(data):
+                return True
+    except (PDFException, zlib.error, ValueError, KeyError, TypeError):
+        return True
+    return False
 
 
 def _ranges(numbers: list[int]) -> str:
