@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import textwrap
@@ -131,3 +132,29 @@ def test_the_default_run_imports_no_dask(cohort, tmp_path):
     )
     assert "loaded: []" in out.stdout, out.stdout + out.stderr
     assert "dask" in emkit.executor_names()  # installed, registered, yet not imported
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "postgresql://writer:s3cret-pw@db.example/emkit",
+        "host=db.example dbname=emkit user=writer password=s3cret-pw",
+        "host=db.example dbname=emkit user=writer password='s3cret-pw'",
+    ],
+)
+def test_a_job_never_shows_the_store_password(location):
+    from emkit.cli.commands.features import FeatureJob, extract_patient
+
+    job = FeatureJob(
+        extractors=(("lexical", "{}"),),
+        store_backend="postgres",
+        store_location=location,
+        store_options='{"namespace": "cohort_a"}',
+        feature_set="features",
+    )
+    task = functools.partial(extract_patient, job)  # what an executor ships and logs
+    for shown in (repr(job), str(job), repr(task), f"{job}", repr([job])):
+        assert "s3cret-pw" not in shown, shown
+        assert "db.example" in shown, shown
+        assert "cohort_a" in shown, shown
+    assert job.store_location == location  # the worker still opens the store with it

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -130,6 +131,40 @@ def test_versions_and_as_of(store):
     assert set(store.read("llm", patients=["p2"]).index.get_level_values(0)) == {"p2"}
     assert len(store.read("llm", as_of=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))) == 0
     assert store.feature_sets() == ["llm"]
+
+
+def test_as_of_read_during_a_slow_write_is_repeatable(pg_dsn, tmp_path):
+    """A write in flight (its ``written_at`` taken, not committed) is not missed by a read."""
+    writer, reader = StoreAt(pg_dsn)(tmp_path), StoreAt(pg_dsn)(tmp_path)
+    table = f"{_namespace(tmp_path)}.feature_windows"
+    writer.write("llm", _llm_frame(patients=("p1",)))
+    blocker = psycopg.connect(pg_dsn)  # holds the table: the next write stops at its COPY
+    blocker.execute(f"LOCK TABLE {table} IN SHARE MODE")
+    slow = threading.Thread(target=writer.write, args=("llm", _llm_frame(patients=("p2",))))
+    slow.start()
+    with psycopg.connect(pg_dsn, autocommit=True) as watch:
+        for _ in range(200):
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted",
+                (table,),
+            ).fetchone()
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second write never reached its COPY")
+    instant = dt.datetime.now(dt.UTC)  # after the slow write took its written_at
+    during: list[pd.DataFrame] = []
+    read = threading.Thread(target=lambda: during.append(reader.read("llm", as_of=instant)))
+    read.start()
+    read.join(timeout=1.0)
+    blocker.commit()  # the slow write goes on and commits
+    blocker.close()
+    slow.join(timeout=20)
+    read.join(timeout=20)
+    later = reader.read("llm", as_of=instant)
+    assert set(later.index.get_level_values(0)) == {"p1", "p2"}
+    pd.testing.assert_frame_equal(during[0], later)
 
 
 def test_bad_frames_are_refused(store):
@@ -293,6 +328,40 @@ def test_redact_removes_passwords_in_every_spelling():
     assert redact("postgresql://u:pw@h/db failed") == "postgresql://u:***@h/db failed"
     assert redact("host=h password=pw dbname=d") == "host=h password=*** dbname=d"
     assert "pw9" not in redact("echo pw9 here", "postgresql://u:pw9@h/d")
+
+
+@pytest.mark.parametrize("spelling", ["{pw}", "'{pw}'"], ids=["bare", "quoted"])
+def test_keyword_connection_string_is_shown_without_its_password(
+    pg_dsn, password_role, tmp_path, spelling
+):
+    from typer.testing import CliRunner
+
+    from emkit.cli import app
+    from emkit.synth import synthesize_cohort
+
+    synthesize_cohort(tmp_path / "cohort", patients=1, days=3)
+    host = _socket_dir(pg_dsn)
+    password = spelling.format(pw=PASSWORD)
+    dsn = f"host={host} dbname=postgres user={password_role} password={password}"
+    result = CliRunner().invoke(
+        app,
+        [
+            "features",
+            str(tmp_path / "cohort"),
+            "--store-backend",
+            "postgres",
+            "--store",
+            dsn,
+            "--store-option",
+            f"namespace={_namespace(tmp_path)}",
+        ],
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output, result.output
+    assert "a password in --store is visible to other users" in result.output
+    shown = f"host={host} dbname=postgres user={password_role} password=***"
+    assert f"3 patient-days written to {shown} (feature set 'features')" in result.output
 
 
 def test_no_password_in_the_cli_output(pg_dsn, password_role, tmp_path):

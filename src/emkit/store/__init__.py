@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from emkit.interfaces import FeatureStore
+from emkit.store.locations import has_password, redact_password
 from emkit.store.sqlite import FeatureSetVersion, FeatureStoreError, SQLiteFeatureStore
 
 __all__ = [
@@ -13,7 +14,9 @@ __all__ = [
     "FeatureSetVersion",
     "FeatureStoreError",
     "SQLiteFeatureStore",
+    "has_password",
     "open_feature_store",
+    "redact_password",
 ]
 
 #: The store ``--store-backend`` names when not given.

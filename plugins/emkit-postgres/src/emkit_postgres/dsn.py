@@ -76,13 +76,3 @@ def redact(text: str, dsn: str | None = None) -> str:
             text = text.replace(password, "***")
     text = _URL_PASSWORD.sub(r"\1:***@", text)
     return _KEYWORD_PASSWORD.sub(r"\1***", text)
-
-
-def has_password(dsn: str) -> bool:
-    """Whether ``dsn`` itself carries a password (rather than the environment or a pgpass file)."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        return bool(conninfo_to_dict(dsn).get("password"))
-    except Exception:
-        return False

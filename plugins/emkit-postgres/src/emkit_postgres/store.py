@@ -26,6 +26,12 @@ being the latest while it was written.
 ``as_of`` reads keep rows whose ``written_at`` is not later than the instant, and use the
 latest version created by then. ``written_at`` is taken from the server's clock inside the
 write's transaction, so the server's clock, not the worker's, orders writes from many machines.
+It is taken when the write starts copying its rows, before its commit; so that a write in
+flight is not missed by a read and seen by the same read later, an ``as_of`` read first waits
+for the writes of the feature set in flight to end (it takes the feature set's advisory lock
+exclusively, for an instant). An ``as_of`` read therefore gives the same rows every time, for
+any instant not later than the moment it starts (on the server's clock); an instant after it,
+in the future, can still gain rows.
 
 Every table lives in one PostgreSQL schema (option ``namespace``, default ``public``), so that
 several stores can share a database.
@@ -531,7 +537,9 @@ class PostgresFeatureStore(emkit.FeatureStore):
             feature_set: Name of the feature set.
             patients: Only these patients (all when ``None``).
             as_of: Only what had been written by this instant (naive means UTC); the version
-                read is the latest that existed then.
+                read is the latest that existed then. The read first waits for the writes of
+                ``feature_set`` in flight, so it gives the same rows whenever it is repeated
+                (for an instant that is not in the future).
             version: A specific version (default: the latest).
 
         Returns:
@@ -542,6 +550,8 @@ class PostgresFeatureStore(emkit.FeatureStore):
         Raises:
             FeatureStoreError: no such feature set, or no such version.
         """
+        if as_of is not None:
+            self._wait_for_writes(feature_set)
         chosen = self._version(feature_set, version, as_of)
         if chosen is None:
             if version is None and as_of is None and feature_set not in self.feature_sets():
@@ -585,6 +595,19 @@ class PostgresFeatureStore(emkit.FeatureStore):
             [[str(r[0]) for r in rows], [r[1] for r in rows]], names=_FEATURE_INDEX
         )
         return chosen.schema.attach(frame[list(columns)])
+
+    def _wait_for_writes(self, feature_set: str) -> None:
+        """Wait until the writes of ``feature_set`` in flight have committed or rolled back.
+
+        Every write holds the feature set's advisory lock from before it takes its
+        ``written_at`` until it commits; taking that lock exclusively (and letting it go at
+        once) waits for them. A write that starts later takes a later ``written_at``.
+        """
+        with self._transaction() as cur:
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))",
+                (f"emkit:{self.namespace}", feature_set),
+            )
 
     def schema(self, feature_set: str) -> FeatureSchema:
         """Roles of the columns of ``feature_set``'s latest version.

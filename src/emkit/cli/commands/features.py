@@ -55,7 +55,9 @@ class FeatureJob:
     """What every patient task of one run shares: the extractors, the store, the feature set.
 
     Options are kept as JSON text so that the job pickles to any worker and names its cache
-    entry there.
+    entry there. Its ``repr`` and ``str`` (what a cluster's logs and dashboards show of a task's
+    arguments) hide a password in :attr:`store_location`; to keep it off the scheduler too,
+    leave ``--store`` out and set ``$EMKIT_STORE_DSN`` on the workers.
 
     Attributes:
         extractors: ``(name, options as JSON)`` of each extractor, in column order.
@@ -71,6 +73,19 @@ class FeatureJob:
     store_location: str | None
     store_options: str
     feature_set: str
+
+    def __repr__(self) -> str:
+        """The job's fields, the store location's password hidden."""
+        from emkit.store import redact_password
+
+        location = None if self.store_location is None else redact_password(self.store_location)
+        return (
+            f"FeatureJob(extractors={self.extractors!r}, store_backend={self.store_backend!r}, "
+            f"store_location={location!r}, store_options={redact_password(self.store_options)!r}, "
+            f"feature_set={self.feature_set!r})"
+        )
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -227,6 +242,7 @@ def features_command(
     from emkit.cli.options import executor_options, store_options
     from emkit.dataset import read_cohort
     from emkit.plugins import get_executor, get_feature_extractor
+    from emkit.store import has_password, redact_password
 
     names = extractor or ["lexical"]
     per_extractor = parse_extractor_options(names, option or [])
@@ -239,7 +255,7 @@ def features_command(
             )
     if store is None and store_backend == DEFAULT_STORE_BACKEND:
         raise EmkitError(f"--store: give the {DEFAULT_STORE_BACKEND} store's file")
-    if store is not None and _shown(store) != store:
+    if store is not None and has_password(store):
         console.print(
             "[yellow]warning:[/] a password in --store is visible to other users of this "
             "machine; give it through EMKIT_STORE_DSN, PGPASSWORD or ~/.pgpass instead"
@@ -290,7 +306,8 @@ def features_command(
         _forget(job)
     where = store if store is not None else f"the {store_backend} store"
     console.print(
-        f"{written} patient-days written to {_shown(where)} (feature set {feature_set!r}); "
+        f"{written} patient-days written to {redact_password(where)} "
+        f"(feature set {feature_set!r}); "
         f"{skipped} finished patients skipped"
     )
     if failures:
@@ -307,13 +324,6 @@ def _error_of(result: Any) -> str | None:
     if isinstance(result, PatientOutcome):
         return result.error
     return f"unexpected result {result!r}"
-
-
-def _shown(location: str) -> str:
-    """A store location as printed: a connection string loses its password."""
-    import re
-
-    return re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", location)
 
 
 def register(app: typer.Typer) -> None:
