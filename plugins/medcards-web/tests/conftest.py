@@ -14,6 +14,8 @@ from medcards_web import create_app
 from medcards.study import StudyEngine
 
 DATA = Path(__file__).parent / "data"
+#: The address a student's browser uses: the app refuses other ``Host`` names without a token.
+LOCAL = "http://127.0.0.1:8000"
 GUIDE = DATA / "guia_prueba.md"
 
 
@@ -71,5 +73,5 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def student(db: Path) -> Iterator[Student]:
-    with TestClient(create_app(db), raise_server_exceptions=False) as client:
+    with TestClient(create_app(db), base_url=LOCAL, raise_server_exceptions=False) as client:
         yield Student(client)

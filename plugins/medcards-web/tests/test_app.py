@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from medcards_web import create_app
 
 from medcards.study import StudyEngine
 
-from .conftest import GUIDE, Student
+from .conftest import GUIDE, LOCAL, Student
 
 PAGES = ["/", "/study", "/calendar", "/dashboard", "/settings", "/fsrs"]
 
@@ -237,7 +239,9 @@ def test_a_token_is_needed_on_every_request_and_never_logged(
 
 
 def test_uploads_are_size_limited_and_type_checked(db: Path) -> None:
-    with TestClient(create_app(db, max_upload_bytes=4096), raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(db, max_upload_bytes=4096), base_url=LOCAL, raise_server_exceptions=False
+    ) as c:
         student = Student(c)
 
         def upload(name: str, content: bytes) -> int:
@@ -366,3 +370,102 @@ def test_a_stored_setting_that_no_longer_validates_falls_back_to_its_default(
     assert page.status_code == 200
     assert 'value="77"' in page.text
     assert "stored setting 'generator' is invalid" in caplog.text
+
+
+def test_a_foreign_host_name_is_refused_without_a_token(db: Path) -> None:
+    # DNS rebinding: a hostile site's name resolving to 127.0.0.1 reaches the loopback server.
+    hostile = "http://rebind.attacker.example:8000"
+    with TestClient(create_app(db), base_url=hostile, raise_server_exceptions=False) as client:
+        page = client.get("/settings")
+        assert page.status_code == 400
+        assert "'rebind.attacker.example:8000'" in page.text
+        assert "medcards_csrf" not in client.cookies  # no page, no CSRF value to take
+        for url in [*PAGES, "/static/app.js", "/jobs/x"]:
+            assert client.get(url).status_code == 400, url
+        csrf = "a" * 43  # a value scraped from a page: the cookie and the field agree
+        client.cookies.set("medcards_csrf", csrf)
+        posted = client.post(
+            "/settings", data={"csrf": csrf, "reviews_per_day": "1"}, follow_redirects=False
+        )
+        assert posted.status_code == 400
+        assert client.get("/", headers={"Host": ""}).status_code == 400
+    with StudyEngine(db) as engine:
+        assert engine.settings() == {}  # nothing saved
+    for base in ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"]:
+        with TestClient(create_app(db), base_url=base) as client:
+            assert client.get("/settings").status_code == 200, base
+    # The --host value is allowed too; with a token every name is (the token guards it).
+    with TestClient(create_app(db, hosts=["::1", "Study.Local"]), base_url=hostile) as client:
+        assert client.get("/").status_code == 400
+        assert client.get("/", headers={"Host": "study.local:8000"}).status_code == 200
+    token = "t" * 32
+    with TestClient(create_app(db, token=token), base_url="http://192.168.1.20:8000") as client:
+        assert client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert client.get("/").status_code == 401
+
+
+def test_any_integer_id_on_every_id_route_is_a_4xx_never_a_500(db: Path) -> None:
+    ids = st.one_of(
+        st.integers(),
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.sampled_from([0, -1, 2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**64, 2**70]),
+    )
+    with TestClient(create_app(db), base_url=LOCAL, raise_server_exceptions=False) as client:
+        student = Student(client)
+
+        @settings(max_examples=40, deadline=None)
+        @given(ids, ids)
+        def check(n: int, m: int) -> None:
+            responses = {
+                "GET /study?card": student.get(f"/study?card={n}"),
+                "GET /study?review": student.get(f"/study?review={n}"),
+                "POST /study/rate card_id": student.post(
+                    "/study/rate", {"card_id": n, "shown": 0, "rating": 3}
+                ),
+                "POST /study/rate shown": student.post(
+                    "/study/rate", {"card_id": 1, "shown": m, "rating": 3}
+                ),
+                "POST /calendar/topics/{id}": student.post(
+                    f"/calendar/topics/{n}",
+                    {"modulo": "X", "priority": 0, "date_assigned": "2026-01-01"},
+                ),
+            }
+            for route, response in responses.items():
+                assert 400 <= response.status_code < 500, (route, n, m, response.text)
+                assert "Traceback" not in response.text
+
+        check()
+    assert _count(db, "reviews") == 0
+
+
+def test_the_fsrs_exam_table_costs_the_same_queries_for_3_or_6_cards(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import medcards_web.app as web_app
+
+    from medcards.study import connect
+
+    statements: list[str] = []
+
+    def traced(path: Path) -> sqlite3.Connection:
+        conn = connect(path)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(web_app, "connect", traced)
+    with TestClient(create_app(db), base_url=LOCAL, raise_server_exceptions=False) as client:
+        student = Student(client)
+        saved = student.post("/settings", _settings(scheduler="fsrs", exam_date="2030-01-01"))
+        assert saved.status_code == 303, saved.text
+        student.import_guide()
+        queries = {}
+        for n in range(1, 7):
+            assert student.rate(3).status_code == 303
+            if n in (3, 6):
+                statements.clear()
+                page = student.get("/fsrs")
+                assert page.status_code == 200
+                queries[n] = len(statements)
+                assert re.search(rf'id="exam-reached">\d+</b> de {n} tarjetas', page.text)
+                assert "Hiperpotasemia &lt;script&gt;" in page.text  # titles, escaped
+    assert queries[3] == queries[6], queries

@@ -16,7 +16,7 @@ import medcards
 from medcards import MCQDrill, SourceLocation
 from medcards.study import StudyEngine
 
-from .conftest import GUIDE, Student
+from .conftest import GUIDE, LOCAL, Student
 
 EVIL = "Tabla <script>window.__pwned = 3</script>"
 
@@ -38,7 +38,7 @@ def _card_page(db: Path, location: SourceLocation, guides: Path | None) -> str:
     with StudyEngine(db) as engine:
         topic = engine.add_topic("Hiperpotasemia", "El gluconato cálcico al 10 %.")
         card_id = engine.add_card(topic, _mcq(topic.title, location)).card_id
-    with TestClient(create_app(db, guides=guides)) as client:
+    with TestClient(create_app(db, guides=guides), base_url=LOCAL) as client:
         response = client.get(f"/study?card={card_id}")
     assert response.status_code == 200
     return response.text
@@ -104,7 +104,7 @@ def test_only_pdfs_directly_in_the_folder_are_served(db: Path, tmp_path: Path) -
     (guides / ".oculto.pdf").write_bytes(b"%PDF-1.4\n")
     (guides / "notas.md").write_text("# notas\n", encoding="utf-8")
     (tmp_path / "fuera.pdf").write_bytes(b"%PDF-1.4\n% secret\n")
-    with TestClient(create_app(db, guides=guides)) as client:
+    with TestClient(create_app(db, guides=guides), base_url=LOCAL) as client:
         served = client.get("/guides/cad.pdf")
         assert served.status_code == 200
         assert served.content == b"%PDF-1.4\n% cad\n"
@@ -114,7 +114,7 @@ def test_only_pdfs_directly_in_the_folder_are_served(db: Path, tmp_path: Path) -
             response = client.get(f"/guides/{refused}")
             assert response.status_code == 404, refused
             assert b"secret" not in response.content
-    with TestClient(create_app(db)) as client:
+    with TestClient(create_app(db), base_url=LOCAL) as client:
         assert client.get("/guides/cad.pdf").status_code == 404
 
 

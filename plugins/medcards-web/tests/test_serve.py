@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from medcards_web import resolve_token, serve
 
+from .conftest import LOCAL
+
 
 class Captured:
     """Stands in for ``uvicorn.run``: keeps the app and the address instead of listening."""
@@ -24,7 +26,9 @@ class Captured:
 
     def __call__(self, app: Any, **kwargs: Any) -> None:
         self.calls.append({"app": app, **kwargs})
-        with TestClient(app) as client:  # what the browser would see while it serves
+        with TestClient(
+            app, base_url=LOCAL
+        ) as client:  # what the browser would see while it serves
             self.pages.append(client.get("/calendar").text)
 
 
@@ -57,7 +61,7 @@ def test_loopback_needs_no_token_unless_one_is_given(db: Path) -> None:
         resolve_token("0.0.0.0", "short")
     run = Captured()
     serve(db, host="127.0.0.1", port=8000, token=None, demo=False, echo=lambda _: None, run=run)
-    with TestClient(run.calls[0]["app"]) as client:
+    with TestClient(run.calls[0]["app"], base_url=LOCAL) as client:
         assert client.get("/").status_code == 200
 
 
@@ -104,3 +108,58 @@ def test_the_command_reports_a_missing_database_and_a_short_token(tmp_path: Path
         assert proc.returncode == 1, proc.stderr
         assert message in " ".join(proc.stderr.split())
         assert "Traceback" not in proc.stderr
+
+
+def test_open_starts_the_browser_once_the_server_listens(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import socket
+    import threading
+    import webbrowser
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from medcards.cli import app as medcards_app
+
+    opened: list[str] = []
+    browser_called = threading.Event()
+
+    def fake_open(url: str, *args: Any, **kwargs: Any) -> bool:
+        opened.append(url)
+        browser_called.set()
+        return True
+
+    def listen(app: Any, *, host: str, port: int, **kwargs: Any) -> None:
+        # Stands in for uvicorn: answers HTTP on the address until the browser was opened.
+        assert not browser_called.wait(0.5)  # nothing is opened before the server is up
+        with http.server.ThreadingHTTPServer(
+            (host, port), http.server.BaseHTTPRequestHandler
+        ) as srv:
+            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+            thread.start()
+            try:
+                browser_called.wait(10)
+            finally:
+                srv.shutdown()
+                thread.join()
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    monkeypatch.setattr(uvicorn, "run", listen)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(
+        medcards_app, ["serve", "--db", str(db), "--port", str(port), "--open"]
+    )
+    assert result.exit_code == 0, result.output
+    assert opened == [f"http://127.0.0.1:{port}/"]
+    browser_called.clear()
+    served: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, *, host, port, **kw: served.append(port))
+    without = CliRunner().invoke(medcards_app, ["serve", "--db", str(db), "--port", str(port)])
+    assert without.exit_code == 0, without.output
+    assert served == [port]
+    assert not browser_called.wait(0.5)  # no --open: no browser
+    assert opened == [f"http://127.0.0.1:{port}/"]

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import secrets
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     FileResponse,
@@ -53,8 +55,10 @@ from medcards_web.jobs import JobRegistry, Progress
 from medcards_web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
+    LOOPBACK_HOSTS,
     AccessLogMiddleware,
     BodyLimitMiddleware,
+    HostCheckMiddleware,
     TokenMiddleware,
     csrf_matches,
     new_csrf,
@@ -71,6 +75,12 @@ GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
 GUIDE_FILE_SUFFIXES = (".pdf",)
 #: Settings key of the last FSRS fit.
 FIT_KEY = "fsrs_fit"
+#: Largest id accepted in a path, a query or a form (SQLite integers are 64-bit signed).
+MAX_ID = 2**62
+#: A row id in a route's path: 1 to :data:`MAX_ID`, else 422 naming the parameter.
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+#: Cards the FSRS page's exam-date table predicts recall for (the first ones scheduled).
+EXAM_CARDS = 2000
 RATING_LABELS = {1: "Fail", 2: "Hard", 3: "Good", 4: "Easy"}
 REASONS = {"review": "repaso", "angle": "ángulo", "new": "tema nuevo"}
 
@@ -151,6 +161,22 @@ def query_int(request: Request, name: str, low: int, high: int) -> int | None:
     return value
 
 
+def card_titles(engine: StudyEngine, card_ids: Sequence[int]) -> dict[int, str]:
+    """``card_id -> title of its topic`` for ``card_ids``, in one read-only query.
+
+    Uses the engine's read-only connection (:attr:`StudyEngine.conn`), so that a page listing
+    thousands of cards does not load each card and each topic on its own.
+    """
+    if not card_ids:
+        return {}
+    rows = engine.conn.execute(
+        "SELECT c.card_id, t.title FROM cards AS c JOIN topics AS t ON t.topic_id = c.topic_id"
+        " WHERE c.card_id IN (SELECT value FROM json_each(?))",
+        (json.dumps([int(card_id) for card_id in card_ids]),),
+    )
+    return {int(card_id): str(title) for card_id, title in rows}
+
+
 def guide_link(guides: Path | None, location: medcards.SourceLocation | None) -> str | None:
     """The address of the page a card's evidence is printed on, when the app serves its guide.
 
@@ -174,6 +200,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     clock: Callable[[], dt.datetime] | None = None,
     guides: str | Path | None = None,
+    hosts: Sequence[str] = (),
 ) -> Any:
     """The ASGI app serving the study database ``db`` (created if missing).
 
@@ -185,6 +212,10 @@ def create_app(
         guides: Folder of the guide PDFs the cards were made from (``medcards serve
             --guides``): its PDFs are served at ``/guides/NAME`` and each evidence quote's
             location links to its page (``#page=N``). None: locations are text only.
+        hosts: ``Host`` names accepted besides ``127.0.0.1``, ``localhost`` and ``[::1]``
+            when there is no token (``medcards serve`` passes its ``--host``); a request under
+            any other name gets 400, which stops DNS rebinding. With a token every name is
+            accepted: the token guards each request.
 
     Raises:
         MedcardsError: ``guides`` is not a folder.
@@ -354,24 +385,23 @@ def create_app(
     @app.get("/study", response_class=HTMLResponse)
     def study(request: Request) -> Response:
         now = now_fn()
-        card_id = query_int(request, "card", 1, 2**62)
-        review_id = query_int(request, "review", 1, 2**62)
+        card_id = query_int(request, "card", 1, MAX_ID)
+        review_id = query_int(request, "review", 1, MAX_ID)
         with engine_for() as (engine, _settings):
             last = None
             if review_id is not None:
                 record = engine.review(review_id)
-                if record is not None:
-                    last = {
-                        "record": record,
-                        "topic": engine.topic(record["topic_id"]),
-                        "label": RATING_LABELS[record["rating"]],
-                        "angle": None,
-                    }
-                    if record["angle_id"] is not None:
-                        angle = next(
-                            a for a in engine.angles() if a["angle_id"] == record["angle_id"]
-                        )
-                        last["angle"] = {**angle, "card": engine.card(angle["card_id"]).card}
+                if record is None:
+                    raise BadInput(404, f"no review {review_id} in this study database")
+                last = {
+                    "record": record,
+                    "topic": engine.topic(record["topic_id"]),
+                    "label": RATING_LABELS[record["rating"]],
+                    "angle": None,
+                }
+                if record["angle_id"] is not None:
+                    angle = next(a for a in engine.angles() if a["angle_id"] == record["angle_id"])
+                    last["angle"] = {**angle, "card": engine.card(angle["card_id"]).card}
             item = None
             if card_id is not None:
                 stored = engine.card(card_id)
@@ -399,8 +429,8 @@ def create_app(
     @app.post("/study/rate")
     async def rate(request: Request) -> Response:
         form = await checked_form(request)
-        card_id = form_int(form, "card_id", 1, 2**62)
-        shown = form_int(form, "shown", 0, 2**62)
+        card_id = form_int(form, "card_id", 1, MAX_ID)
+        shown = form_int(form, "shown", 0, MAX_ID)
         raw = form.get("rating")
         try:
             rating = parse_rating(raw if isinstance(raw, str) and raw.isdigit() else None)
@@ -462,7 +492,7 @@ def create_app(
         )
 
     @app.post("/calendar/topics/{topic_id}")
-    async def edit_topic(request: Request, topic_id: int) -> Response:
+    async def edit_topic(request: Request, topic_id: RowId) -> Response:
         form = await checked_form(request)
         modulo = form_text(form, "modulo", max_len=120)
         priority = form_int(form, "priority", -1000, 1000)
@@ -722,10 +752,13 @@ def create_app(
             scheduler = settings.make_scheduler()
             if settings.exam_date is not None and settings.scheduler == "fsrs":
                 exam = dt.datetime.combine(settings.exam_date, dt.time(), dt.UTC)
-                for card_id, state in list(scheduled.items())[:2000]:
-                    p = scheduler.recall_probability(state, exam)
-                    if p is not None:
-                        exam_rows.append((engine.topic(engine.card(card_id).topic_id).title, p))
+                recalls = [
+                    (card_id, p)
+                    for card_id, state in list(scheduled.items())[:EXAM_CARDS]
+                    if (p := scheduler.recall_probability(state, exam)) is not None
+                ]
+                titles = card_titles(engine, [card_id for card_id, _ in recalls])
+                exam_rows = [(titles[card_id], p) for card_id, p in recalls if card_id in titles]
         sample = states[:5000]
         forecasts = [
             simulate_workload(
@@ -811,5 +844,8 @@ def create_app(
 
     app.add_middleware(BodyLimitMiddleware, limit=max_upload_bytes + 64 * 1024)
     app.add_middleware(TokenMiddleware, token=token)
+    app.add_middleware(
+        HostCheckMiddleware, allowed=None if token is not None else [*LOOPBACK_HOSTS, *hosts]
+    )
     app.add_middleware(AccessLogMiddleware)
     return app

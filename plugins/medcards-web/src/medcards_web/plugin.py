@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import tempfile
 import threading
+import time
+import urllib.error
+import urllib.request
+import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +39,50 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def open_when_listening(
+    address: str,
+    host: str,
+    port: int,
+    *,
+    opener: Callable[[str], Any] | None = None,
+    timeout: float = 30.0,
+) -> threading.Thread:
+    """Open ``address`` in the default browser once the server answers HTTP on ``port``.
+
+    A background thread sends ``GET /`` to ``host:port`` (the loopback for a wildcard host)
+    every 0.1 s and calls ``opener(address)`` (default :func:`webbrowser.open`) on the first
+    HTTP answer, whatever its status; it gives up silently after ``timeout`` seconds (the
+    server did not start: its error is already on the terminal).
+
+    Returns:
+        The started thread (a daemon).
+    """
+    target = host.strip("[]")
+    if target in {"0.0.0.0", ""}:
+        target = "127.0.0.1"
+    elif target == "::":
+        target = "::1"
+    probe = f"http://{f'[{target}]' if ':' in target else target}:{port}/"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def wait_then_open() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                direct.open(probe, timeout=1.0).close()
+            except urllib.error.HTTPError:
+                pass  # an HTTP answer (401 with a token): the server is up
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.1)
+                continue
+            (opener or webbrowser.open)(address)
+            return
+
+    thread = threading.Thread(target=wait_then_open, name="medcards-open-browser", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(
     db: Path,
     *,
@@ -48,7 +98,8 @@ def serve(
     """Start the web app on ``host:port`` over ``db`` (a seeded temporary database with demo).
 
     ``guides``: a folder of guide PDFs to serve, so that each evidence quote's location links
-    to its page (:func:`medcards_web.app.create_app`).
+    to its page (:func:`medcards_web.app.create_app`). ``open_browser``: open the app in the
+    default browser (:mod:`webbrowser`) once the server accepts connections.
 
     Raises:
         MedcardsError: a bad ``--token``, a missing database or a missing ``--guides`` folder.
@@ -78,7 +129,7 @@ def serve(
             f"study database {db} does not exist: create it with `medcards topics`, or try "
             "`medcards serve --demo`"
         )
-    app = create_app(db, token=required, guides=guides)
+    app = create_app(db, token=required, guides=guides, hosts=[host])
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}/"
     if required is None:
@@ -87,10 +138,7 @@ def serve(
         note = "generated for this run" if generated else "given with --token"
         echo(f"medcards serve: {url}?token={required} (access token {note}; Ctrl+C stops it)")
     if open_browser:
-        import webbrowser
-
-        address = url if required is None else f"{url}?token={required}"
-        threading.Timer(1.0, webbrowser.open, args=(address,)).start()
+        open_when_listening(url if required is None else f"{url}?token={required}", host, port)
     try:
         (run or uvicorn.run)(
             app, host=host, port=port, access_log=False, log_level="warning", server_header=False
@@ -123,6 +171,10 @@ def medcards_register_commands(cli: typer.Typer) -> None:
             bool,
             typer.Option("--demo", help="Serve a temporary database seeded from sample guides."),
         ] = False,
+        open_browser: Annotated[
+            bool,
+            typer.Option("--open", help="Open the app in the default browser once it is up."),
+        ] = False,
         guides: Annotated[
             Path | None,
             typer.Option(
@@ -132,4 +184,13 @@ def medcards_register_commands(cli: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Study in the browser: Today, Study, Calendar, Dashboard, Settings and FSRS pages."""
-        serve(db, host=host, port=port, token=token, demo=demo, echo=typer.echo, guides=guides)
+        serve(
+            db,
+            host=host,
+            port=port,
+            token=token,
+            demo=demo,
+            open_browser=open_browser,
+            echo=typer.echo,
+            guides=guides,
+        )

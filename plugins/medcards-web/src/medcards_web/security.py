@@ -9,6 +9,10 @@
 - **CSRF.** Double-submit: a random ``medcards_csrf`` cookie (``SameSite=Strict``,
   ``HttpOnly``) set on every page, and the same value in a hidden ``csrf`` field of every form;
   a POST whose field does not match the cookie is refused with 403.
+- **Host.** Without a token (the loopback default), a request whose ``Host`` header is not
+  ``127.0.0.1``, ``localhost``, ``[::1]`` or the ``--host`` address is refused with 400, so a
+  hostile site whose name resolves to 127.0.0.1 (DNS rebinding) can neither read the pages nor
+  post their forms. With a token the token guards every request, whatever name reaches it.
 - **Size.** Request bodies over the limit are refused with 413 before the app reads them
   (checked on ``Content-Length`` and again on the bytes actually received).
 """
@@ -20,7 +24,7 @@ import ipaddress
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -154,6 +158,50 @@ class TokenMiddleware:
             401,
             "401: this medcards server needs its access token: open the address printed "
             "when it started (…/?token=…) or send 'Authorization: Bearer TOKEN'.",
+        )
+
+
+#: ``Host`` names a loopback server without a token always answers to.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def host_name(value: str) -> str:
+    """The name in a ``Host`` header or a ``--host`` value, lower case, without the port.
+
+    IPv6 addresses come back in brackets (``[::1]``), with or without them in ``value``.
+    """
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[: value.find("]") + 1] if "]" in value else value
+    if value.count(":") > 1:  # a bare IPv6 address (a --host value)
+        return f"[{value}]"
+    return value.split(":", 1)[0]
+
+
+class HostCheckMiddleware:
+    """Refuse (400) a request whose ``Host`` header is not one of the allowed names."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str] | None) -> None:
+        """Wrap ``app``; ``allowed`` None lets every host through (token mode)."""
+        self.app = app
+        self.allowed = None if allowed is None else frozenset(host_name(h) for h in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the ``Host`` header."""
+        if scope["type"] != "http" or self.allowed is None:
+            await self.app(scope, receive, send)
+            return
+        given = header(scope, b"host")
+        if given is not None and host_name(given) in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        shown = "(none)" if given is None else repr(given[:100])
+        await plain(
+            send,
+            400,
+            f"400: host {shown} is not this medcards server's name: open it as "
+            f"{' or '.join(sorted(self.allowed))} (the address printed when it started). "
+            "Requests under any other name are refused, so another site cannot reach it.",
         )
 
 
