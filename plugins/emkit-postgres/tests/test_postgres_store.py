@@ -324,6 +324,13 @@ def test_server_down(start_pg, tmp_path):
     _assert_one_clean_line(str(caught.value), host, "postgres")
 
 
+def test_an_unparsable_connection_string_is_not_quoted():
+    with pytest.raises(emkit.FeatureStoreError, match="bad connection string") as caught:
+        PostgresFeatureStore(dsn="host=h password=sec ret")
+    assert '"ret"' not in str(caught.value)
+    assert "sec" not in str(caught.value)
+
+
 def test_redact_removes_passwords_in_every_spelling():
     assert redact("postgresql://u:pw@h/db failed") == "postgresql://u:***@h/db failed"
     assert redact("host=h password=pw dbname=d") == "host=h password=*** dbname=d"

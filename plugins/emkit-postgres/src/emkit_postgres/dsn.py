@@ -45,7 +45,7 @@ def parse_address(dsn: str) -> ServerAddress:
     try:
         params = conninfo_to_dict(dsn)
     except Exception as exc:  # psycopg.ProgrammingError; its text may quote the DSN
-        raise ValueError(redact(str(exc), dsn).splitlines()[0]) from None
+        raise ValueError(_unquoted(redact(str(exc), dsn).splitlines()[0], dsn)) from None
     user = _text(params.get("user")) or os.environ.get("PGUSER")
     host = _text(params.get("host")) or os.environ.get("PGHOST") or "localhost"
     port = _text(params.get("port")) or os.environ.get("PGPORT") or "5432"
@@ -53,6 +53,19 @@ def parse_address(dsn: str) -> ServerAddress:
         _text(params.get("dbname")) or os.environ.get("PGDATABASE") or user or "(the user's name)"
     )
     return ServerAddress(host=host, port=port, database=database, user=user)
+
+
+def _unquoted(message: str, dsn: str) -> str:
+    """``message`` without the pieces of ``dsn`` it quotes (part of a password, maybe).
+
+    libpq's parse errors quote a fragment (``missing "=" after "ret"``); of an unparsable
+    ``password=sec ret`` that fragment is the password's end.
+    """
+    return re.sub(
+        r'"([^"]*)"',
+        lambda m: m.group(0) if m.group(1) in ("", "=") or m.group(1) not in dsn else '"***"',
+        message,
+    )
 
 
 def _text(value: object) -> str | None:
