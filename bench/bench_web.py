@@ -8,7 +8,8 @@ redirect), 200 of each by default. Side by side, the baseline is the same work w
 layer: ``next_topic`` + ``preview`` and ``update_progress`` called on the engine directly. It
 prints p50 / p95 / p99 in milliseconds and the web / engine ratio at p95.
 
-Run: ``python bench/bench_web.py [--cards N] [--reviews N] [--requests N]``.
+Run: ``python bench/bench_web.py [--cards N] [--reviews N] [--requests N]``; ``--quick`` (2,000
+cards, 20,000 reviews, 30 requests) checks that it runs in seconds.
 """
 
 from __future__ import annotations
@@ -126,7 +127,12 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=100_000)
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 cards, 20,000 reviews, 30 requests"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.cards, args.reviews, args.requests = 2_000, 20_000, 30
     out = Console(highlight=False)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "temario.db"

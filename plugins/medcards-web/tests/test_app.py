@@ -204,6 +204,7 @@ def test_every_form_needs_the_csrf_token(student: Student, db: Path) -> None:
         "/fsrs/apply",
         "/fsrs/fit",
         "/settings",
+        "/study/answer",
         "/study/rate",
     ]
     card, shown = student.shown_card()
@@ -422,6 +423,9 @@ def test_any_integer_id_on_every_id_route_is_a_4xx_never_a_500(db: Path) -> None
                 "POST /study/rate card_id": student.post(
                     "/study/rate", {"card_id": n, "shown": 0, "rating": 3}
                 ),
+                "POST /study/answer card_id": student.post(
+                    "/study/answer", {"card_id": n, "chosen": 0}
+                ),
                 "POST /study/rate shown": student.post(
                     "/study/rate", {"card_id": 1, "shown": m, "rating": 3}
                 ),
@@ -469,3 +473,37 @@ def test_the_fsrs_exam_table_costs_the_same_queries_for_3_or_6_cards(
                 assert re.search(rf'id="exam-reached">\d+</b> de {n} tarjetas', page.text)
                 assert "Hiperpotasemia &lt;script&gt;" in page.text  # titles, escaped
     assert queries[3] == queries[6], queries
+
+
+def test_the_mcq_key_reaches_the_page_only_after_the_student_chooses(
+    student: Student, db: Path
+) -> None:
+    student.import_guide()
+    card_id, _ = student.shown_card()
+    with StudyEngine(db) as engine:
+        card = engine.card(card_id).card
+    page = student.get("/study").text
+    assert "data-answer" not in page
+    assert "Respuesta:" not in page
+    assert card.explanation[:40] not in page
+    wrong = (card.answer_index + 1) % len(card.options)
+    checked = student.post("/study/answer", {"card_id": card_id, "chosen": wrong})
+    assert checked.status_code == 200
+    data = checked.json()
+    assert (data["chosen"], data["answer"], data["correct"]) == (wrong, card.answer_index, False)
+    assert "Incorrecto." in data["html"]
+    assert f"Respuesta: <b>{'ABCDE'[card.answer_index]}." in data["html"]
+    assert "<script>" not in data["html"]  # the guide's HTML stays text here too
+    right = student.post("/study/answer", {"card_id": card_id, "chosen": card.answer_index})
+    assert right.json()["correct"] is True
+    assert "¡Correcto!" in right.json()["html"]
+    refused = student.post("/study/answer", {"card_id": card_id, "chosen": 4})
+    assert refused.status_code == 422
+    assert "must be between 0 and 3, got 4" in refused.text
+    assert student.post("/study/answer", {"card_id": card_id, "chosen": -1}).status_code == 422
+    assert _count(db, "reviews") == 0  # checking an answer records nothing
+    assert student.rate(1).status_code == 303
+    with StudyEngine(db) as engine:
+        angle = engine.angles()[0]
+    variant = student.post("/study/answer", {"card_id": angle["card_id"], "chosen": 0})
+    assert variant.status_code == 409

@@ -8,6 +8,7 @@ sees it on the dashboard; then the database's reviews and card states are checke
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -87,6 +88,15 @@ def page(browser: Any) -> Iterator[Any]:
     assert errors == [], errors
 
 
+def _answer_index(db: Path, card_id: int) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        (body,) = conn.execute("SELECT body FROM cards WHERE card_id = ?", (card_id,)).fetchone()
+    finally:
+        conn.close()
+    return int(json.loads(body)["answer_index"])
+
+
 def _shot(page: Any, name: str) -> None:
     folder = os.environ.get("MEDCARDS_WEB_SCREENSHOTS")
     if folder:
@@ -120,8 +130,9 @@ def test_a_student_imports_studies_fails_answers_the_angle_and_sees_it(
     page.goto(f"{base}/study")
     for n in range(5):
         assert page.inner_text("#reason") == "tema nuevo"
-        options = page.locator("#options")
-        answer = int(options.get_attribute("data-answer"))
+        # The page does not carry the key: read it from the database.
+        assert page.locator("#options").get_attribute("data-answer") is None
+        answer = _answer_index(db, int(page.get_attribute("#card", "data-card-id")))
         assert page.locator("#rating").is_hidden()
         assert page.locator("#answer").is_hidden()
         hints = page.locator(".rate .hint").all_inner_texts()
@@ -130,6 +141,7 @@ def test_a_student_imports_studies_fails_answers_the_angle_and_sees_it(
             assert page.evaluate("window.__pwned") is None
             assert "<script>" in page.inner_text("#topic-title")
             page.click(f".option[data-index='{(answer + 1) % 4}']")
+            page.wait_for_selector("#answer:not([hidden])")
             assert page.inner_text("#verdict") == "Incorrecto."
             assert page.locator(".option.wrong").count() == 1
             assert page.locator(".option.correct").count() == 1
@@ -161,6 +173,7 @@ def test_a_student_imports_studies_fails_answers_the_angle_and_sees_it(
                 page.keyboard.press("3")  # key 3 = Good: the angle is passed
             continue
         page.click(f".option[data-index='{answer}']")
+        page.wait_for_selector("#answer:not([hidden])")
         assert page.inner_text("#verdict") == "¡Correcto!"
         with page.expect_navigation():
             if n == 4:

@@ -39,14 +39,21 @@ def _card_page(db: Path, location: SourceLocation, guides: Path | None) -> str:
         topic = engine.add_topic("Hiperpotasemia", "El gluconato cálcico al 10 %.")
         card_id = engine.add_card(topic, _mcq(topic.title, location)).card_id
     with TestClient(create_app(db, guides=guides), base_url=LOCAL) as client:
-        response = client.get(f"/study?card={card_id}")
+        student = Student(client)
+        page = student.get(f"/study?card={card_id}")
+        assert page.status_code == 200
+        assert '<p class="source">' not in page.text  # the evidence comes with the answer
+        response = student.post("/study/answer", {"card_id": card_id, "chosen": 1})
     assert response.status_code == 200
-    return response.text
+    return str(response.json()["html"])
 
 
 def test_uploaded_guide_cards_show_the_file_line_and_section_escaped(student: Student) -> None:
     student.import_guide()
-    page = student.get("/study").text
+    card_id, _ = student.shown_card()
+    assert "<script>window.__pwned" not in student.get("/study").text
+    # The caption comes with the answer, once the student has chosen.
+    page = student.post("/study/answer", {"card_id": card_id, "chosen": 0}).json()["html"]
     caption = re.search(r'<p class="source">([^<]*)</p>', page)
     assert caption is not None, page
     shown = html.unescape(caption.group(1))

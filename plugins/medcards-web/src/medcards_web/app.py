@@ -449,6 +449,32 @@ def create_app(
         review_id = await run_in_threadpool(record)
         return RedirectResponse(f"/study?review={review_id}", status_code=303)
 
+    @app.post("/study/answer")
+    async def check_answer(request: Request) -> Response:
+        """The key of an MCQ, sent only once the student has chosen an option."""
+        form = await checked_form(request)
+        card_id = form_int(form, "card_id", 1, MAX_ID)
+        chosen = form_int(form, "chosen", 0, 4)
+
+        def load() -> Any:
+            with engine_for(generator=False) as (engine, _):
+                return engine.card(card_id)
+
+        stored = await run_in_threadpool(load)
+        if stored.kind != medcards.CardKind.MCQ:
+            raise BadInput(409, f"card {card_id} is not a multiple-choice question")
+        card = stored.card
+        if chosen >= len(card.options):
+            raise BadInput(
+                422, f"field 'chosen' must be between 0 and {len(card.options) - 1}, got {chosen}"
+            )
+        correct = chosen == card.answer_index
+        fragment = templates.get_template("mcq_answer.html").render(card=card, correct=correct)
+        return JSONResponse(
+            {"chosen": chosen, "answer": card.answer_index, "correct": correct, "html": fragment},
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
     @app.get("/guides/{name}")
     def guide_file(name: str) -> Response:
         # Only PDFs directly in the --guides folder: never a path, a hidden file or other types.

@@ -10,27 +10,47 @@
     var pick = $("#rate-" + suggested);
     if (pick) { pick.classList.add("suggested"); pick.focus(); }
   }
-  // MCQ: the student chooses an option, then sees right or wrong, explanation and evidence.
+  // MCQ: the student chooses an option; the server checks it and only then sends the key,
+  // the explanation and the evidence (the page itself does not carry the answer).
   var options = $("#options");
   if (options) {
-    var answer = parseInt(options.getAttribute("data-answer"), 10);
     options.addEventListener("click", function (ev) {
       var button = ev.target.closest(".option");
-      if (!button || options.classList.contains("answered")) return;
+      if (!button || options.classList.contains("answered") || options.classList.contains("busy")) return;
       var chosen = parseInt(button.getAttribute("data-index"), 10);
-      options.classList.add("answered");
-      options.querySelectorAll(".option").forEach(function (b) {
-        var i = parseInt(b.getAttribute("data-index"), 10);
-        b.disabled = true;
-        if (i === answer) b.classList.add("correct");
-        if (i === chosen && i !== answer) b.classList.add("wrong");
-      });
-      button.classList.add("chosen");
-      var verdict = $("#verdict");
-      verdict.textContent = chosen === answer ? "¡Correcto!" : "Incorrecto.";
-      verdict.className = "verdict " + (chosen === answer ? "right" : "wrong");
-      $("#answer").hidden = false;
-      showRating(chosen === answer ? 3 : 1);
+      var card = $("#card");
+      var body = new FormData();
+      body.append("csrf", $("#rating input[name=csrf]").value);
+      body.append("card_id", card.getAttribute("data-card-id"));
+      body.append("chosen", String(chosen));
+      options.classList.add("busy");
+      fetch("/study/answer", { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (data) {
+          options.classList.remove("busy");
+          options.classList.add("answered");
+          options.querySelectorAll(".option").forEach(function (b) {
+            var i = parseInt(b.getAttribute("data-index"), 10);
+            b.disabled = true;
+            if (i === data.answer) b.classList.add("correct");
+            if (i === chosen && i !== data.answer) b.classList.add("wrong");
+          });
+          button.classList.add("chosen");
+          var answer = $("#answer");
+          answer.innerHTML = data.html;  // rendered and escaped by the server's templates
+          answer.hidden = false;
+          showRating(data.correct ? 3 : 1);
+        })
+        .catch(function (err) {
+          options.classList.remove("busy");
+          var answer = $("#answer");
+          answer.textContent = "No se pudo comprobar la respuesta (" + err.message +
+            "): recarga la página e inténtalo de nuevo.";
+          answer.hidden = false;
+        });
     });
   }
   // Open recall: type, reveal the key points, tick what you had.
