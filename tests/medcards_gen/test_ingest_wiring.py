@@ -92,7 +92,7 @@ def test_pdf_guide_page_reaches_terminal_web_and_anki(tmp_path):
     assert len(checked) >= 2
     assert {type(card) for _, card in checked} == {medcards.MCQDrill, medcards.OpenDrill}
 
-    client = TestClient(create_app(db, guides=guides))
+    client = TestClient(create_app(db, guides=guides), base_url=LOCAL)
     for card_id, card in checked:
         for quote, location in _quotes(card):
             assert location is not None
@@ -112,20 +112,35 @@ def test_pdf_guide_page_reaches_terminal_web_and_anki(tmp_path):
             fields = note_fields(card)
             assert any(html.escape(described, quote=True) in f for f in fields)
             # Web: the caption, linked to the page of the served PDF.
-            page = client.get(f"/study?card={card_id}")
-            assert page.status_code == 200
+            shown = _evidence_html(client, card_id, card)
             link = f'href="/guides/cad.pdf#page={location.first_page}"'
-            assert link in page.text
-            assert f">{html.escape(described, quote=True)}</a>" in page.text
+            assert link in shown
+            assert f">{html.escape(described, quote=True)}</a>" in shown
         assert len(fields) == {"mcq": 7, "open": 3}[card.kind]
     served = client.get("/guides/cad.pdf")
     assert served.status_code == 200
     assert served.headers["content-type"] == "application/pdf"
     assert served.content == pdf.read_bytes()
     # Without --guides the location is shown as text, with no link.
-    plain = TestClient(create_app(db)).get(f"/study?card={checked[0][0]}")
-    assert "cad.pdf, p" in plain.text
-    assert "/guides/" not in plain.text
+    plain = _evidence_html(TestClient(create_app(db), base_url=LOCAL), *checked[0])
+    assert "cad.pdf, p" in plain
+    assert "/guides/" not in plain
+
+
+#: The web app answers only to local host names when it runs without a token.
+LOCAL = "http://127.0.0.1:8000"
+
+
+def _evidence_html(client: TestClient, card_id: int, card: object) -> str:
+    """The HTML in which the web app shows ``card``'s evidence: an MCQ's comes with the answer."""
+    page = client.get(f"/study?card={card_id}")
+    assert page.status_code == 200
+    if not isinstance(card, medcards.MCQDrill):
+        return page.text
+    csrf = client.cookies["medcards_csrf"]
+    answer = client.post("/study/answer", data={"csrf": csrf, "card_id": card_id, "chosen": 0})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["html"])
 
 
 def _line_of(quote: str, guide: Path) -> list[int]:
