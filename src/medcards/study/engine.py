@@ -275,6 +275,10 @@ class StudyEngine:
         """Topics in the calendar."""
         return self.repo.count_topics()
 
+    def card_titles(self, card_ids: Sequence[int]) -> dict[int, str]:
+        """``card_id -> title of its topic`` for ``card_ids`` (one query, for long listings)."""
+        return self.repo.card_topic_titles(card_ids)
+
     def scheduled_states(self) -> dict[int, SchedulerState]:
         """``card_id -> scheduler state`` of the cards in the queue (retired cards left out)."""
         return {card_id: s for card_id, (s, active) in self.repo.states().items() if active}

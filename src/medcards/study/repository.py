@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import math
 import sqlite3
 import uuid
@@ -234,6 +235,17 @@ class StudyRepository:
     def topic_titles(self) -> dict[int, str]:
         """``topic_id -> title`` of every topic."""
         return {int(k): str(v) for k, v in self.conn.execute("SELECT topic_id, title FROM topics")}
+
+    def card_topic_titles(self, card_ids: Sequence[int]) -> dict[int, str]:
+        """``card_id -> title of its topic`` for ``card_ids``, in one query."""
+        if not card_ids:
+            return {}
+        rows = self.conn.execute(
+            "SELECT c.card_id, t.title FROM cards AS c JOIN topics AS t ON t.topic_id = c.topic_id"
+            " WHERE c.card_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(card_id) for card_id in card_ids]),),
+        )
+        return {int(card_id): str(title) for card_id, title in rows}
 
     def update_topic_progress(self, topic_id: int, level: int, streak: int, stamp: float) -> None:
         """Set a topic's level and level-2 streak; mark it introduced at ``stamp`` if new."""

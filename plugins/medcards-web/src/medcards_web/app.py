@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import secrets
 import sqlite3
@@ -159,22 +158,6 @@ def query_int(request: Request, name: str, low: int, high: int) -> int | None:
     if not low <= value <= high:
         raise BadInput(400, f"query parameter {name!r} must be between {low} and {high}")
     return value
-
-
-def card_titles(engine: StudyEngine, card_ids: Sequence[int]) -> dict[int, str]:
-    """``card_id -> title of its topic`` for ``card_ids``, in one read-only query.
-
-    Uses the engine's read-only connection (:attr:`StudyEngine.conn`), so that a page listing
-    thousands of cards does not load each card and each topic on its own.
-    """
-    if not card_ids:
-        return {}
-    rows = engine.conn.execute(
-        "SELECT c.card_id, t.title FROM cards AS c JOIN topics AS t ON t.topic_id = c.topic_id"
-        " WHERE c.card_id IN (SELECT value FROM json_each(?))",
-        (json.dumps([int(card_id) for card_id in card_ids]),),
-    )
-    return {int(card_id): str(title) for card_id, title in rows}
 
 
 def guide_link(guides: Path | None, location: medcards.SourceLocation | None) -> str | None:
@@ -783,7 +766,7 @@ def create_app(
                     for card_id, state in list(scheduled.items())[:EXAM_CARDS]
                     if (p := scheduler.recall_probability(state, exam)) is not None
                 ]
-                titles = card_titles(engine, [card_id for card_id, _ in recalls])
+                titles = engine.card_titles([card_id for card_id, _ in recalls])
                 exam_rows = [(titles[card_id], p) for card_id, p in recalls if card_id in titles]
         sample = states[:5000]
         forecasts = [
