@@ -126,7 +126,9 @@ from emkit.store import (
     DEFAULT_STORE_BACKEND,
     FeatureSetVersion,
     FeatureStoreError,
+    has_password,
     open_feature_store,
+    redact_password,
 )
 
 __version__ = _VERSION
@@ -205,6 +207,7 @@ __all__ = [
     "get_feature_extractor",
     "get_feature_store",
     "get_forecaster",
+    "has_password",
     "hookimpl",
     "horizon_of",
     "label_column",
@@ -229,6 +232,7 @@ __all__ = [
     "read_events",
     "read_patient",
     "reason_column",
+    "redact_password",
     "rolling_zscores",
     "save_model",
     "sniff",

@@ -6,11 +6,10 @@ import os
 import re
 from dataclasses import dataclass
 
+from emkit import redact_password
+
 #: The environment variable that holds the store's connection string when no ``dsn`` is given.
 DSN_ENV = "EMKIT_STORE_DSN"
-
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
-_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,5 +86,4 @@ def redact(text: str, dsn: str | None = None) -> str:
             password = None
         if password:
             text = text.replace(password, "***")
-    text = _URL_PASSWORD.sub(r"\1:***@", text)
-    return _KEYWORD_PASSWORD.sub(r"\1***", text)
+    return redact_password(text)
