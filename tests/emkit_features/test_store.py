@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from contextlib import closing
 
@@ -110,6 +111,35 @@ def test_versions_and_as_of(tmp_path):
     assert set(store.read("llm", patients=["p2"]).index.get_level_values(0)) == {"p2"}
     early = store.read("llm", as_of=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     assert len(early) == 0
+
+
+def test_as_of_read_during_a_slow_write_is_repeatable(tmp_path, monkeypatch):
+    """A write in flight (its ``written_at`` taken, not committed) is not missed by a read."""
+    import emkit.store.sqlite as sqlite_store
+
+    store = SQLiteFeatureStore(path=tmp_path / "f.db")
+    frame = _llm_frame()
+    store.write("llm", frame.loc[["p1"]])
+    stamped = threading.Event()
+    real_now = sqlite_store._now
+
+    def slow_now() -> str:  # the write's instant, then a pause before its rows and COMMIT
+        instant = real_now()
+        stamped.set()
+        time.sleep(1.0)
+        return instant
+
+    monkeypatch.setattr(sqlite_store, "_now", slow_now)
+    slow = threading.Thread(target=store.write, args=("llm", frame.loc[["p2"]]))
+    slow.start()
+    assert stamped.wait(timeout=20)
+    instant = dt.datetime.now(dt.UTC)  # after the slow write took its written_at
+    during = store.read("llm", as_of=instant)
+    slow.join(timeout=20)
+    monkeypatch.setattr(sqlite_store, "_now", real_now)
+    later = store.read("llm", as_of=instant)
+    assert set(later.index.get_level_values(0)) == {"p1", "p2"}
+    pd.testing.assert_frame_equal(during, later)
 
 
 def test_bad_frames_are_refused(tmp_path):

@@ -230,6 +230,24 @@ class SQLiteFeatureStore(FeatureStore):
         finally:
             conn.close()
 
+    def _wait_for_writes(self) -> None:
+        """Wait until no write is in flight: take the write lock for an instant.
+
+        A write takes its ``written_at`` inside ``BEGIN IMMEDIATE`` and commits later; without
+        this, a read ``as_of`` an instant made while such a write was open would miss its rows
+        and the same read repeated later would include them. A write that begins after this
+        lock gets a later ``written_at``. A store on a read-only file has no writers to wait for.
+        """
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc).replace("-", "").lower():
+                raise
+        finally:
+            conn.close()
+
     # -- versions --------------------------------------------------------------------------
 
     def versions(self, feature_set: str) -> list[FeatureSetVersion]:
@@ -408,6 +426,8 @@ class SQLiteFeatureStore(FeatureStore):
             sorted, with the version's columns and their roles attached
             (:meth:`FeatureSchema.of <emkit.FeatureSchema.of>`); empty when nothing matches.
         """
+        if as_of is not None:
+            self._wait_for_writes()
         chosen = self._version(feature_set, version, as_of)
         if chosen is None:
             if version is None and as_of is None and feature_set not in self.feature_sets():
