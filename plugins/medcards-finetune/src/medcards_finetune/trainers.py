@@ -113,7 +113,7 @@ def _time_limit_callback(seconds: float) -> Any:
     """A transformers ``TrainerCallback`` that ends training after ``seconds`` of steps."""
     from transformers import TrainerCallback
 
-    class TimeLimit(TrainerCallback):  # type: ignore[misc]
+    class TimeLimit(TrainerCallback):
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.started = time.perf_counter()
 
