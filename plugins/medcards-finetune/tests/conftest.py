@@ -235,7 +235,6 @@ def smollm2_one_step(
         "max_length": 48,
         "progress": "false",
         "model_cache": str(model_cache),
-        "loss_on": "completion",
         "gradient_checkpointing": "false",
         "time_limit_s": 600,
     }
