@@ -12,6 +12,7 @@ from medcards_finetune.dataset import (
     prepare_rows,
     read_rows,
     render_text,
+    rows_from_study_db,
     validate_row,
 )
 from medcards_finetune.errors import DatasetError
@@ -175,6 +176,24 @@ def test_prepare_from_the_study_database(rows, tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert [e["kind"] for e in load_examples(out)] == ["open"]
+
+
+def test_cards_from_the_study_database_lose_their_evidence_locations(rows, tmp_path):
+    from medcards import SourceLocation
+    from medcards.study import StudyEngine
+
+    db = tmp_path / "temario.db"
+    row = rows[0]
+    card = parse_card(row["casos_generados"])
+    where = SourceLocation(file="guia.pdf", first_page=3, last_page=3, section="Tratamiento")
+    located = card.model_copy(update={"location": where})
+    with StudyEngine(db) as engine:
+        engine.add_topic(row["tema"], row["contexto_mcp"])
+        stored = engine.add_card(row["tema"], located)
+        assert engine.card(stored.card_id).card.location == where
+    ((_, _, seed_row),) = list(rows_from_study_db(db))
+    assert "location" not in json.dumps(seed_row["casos_generados"])
+    assert parse_card(seed_row["casos_generados"]) == card
 
 
 def test_cli_names_the_right_file_when_several_are_given(rows, tmp_path):

@@ -213,7 +213,8 @@ def rows_from_study_db(
     """Yield seed-shaped rows from the cards stored in a study database (``temario.db``).
 
     Each stored card becomes one row: its topic's title (``tema``), the topic's source context
-    (``contexto_mcp``) and the card (``casos_generados``); the row number is the card id. A
+    (``contexto_mcp``) and the card (``casos_generados``) without its evidence locations (the
+    pages are for the student; the model never sees them); the row number is the card id. A
     topic stored without context gives rows that validation reports and skips.
 
     Args:
@@ -225,6 +226,7 @@ def rows_from_study_db(
     """
     if not path.is_file():
         raise DatasetError(f"{path}: no such study database")
+    from medcards import without_locations
     from medcards.study import StudyEngine
 
     with StudyEngine(path) as engine:
@@ -236,7 +238,9 @@ def rows_from_study_db(
                 {
                     TOPIC: topics[stored.topic_id].title,
                     CONTEXT: topics[stored.topic_id].context,
-                    TARGET: stored.card.model_dump(mode="json"),
+                    # A model never sees pages: a target with them would teach it to invent
+                    # page numbers.
+                    TARGET: without_locations(stored.card).model_dump(mode="json"),
                 },
             )
             for stored in engine.cards()
