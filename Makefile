@@ -37,7 +37,7 @@ UV_PIP := $(UV) pip --quiet
 UV_INSTALL := --compile-bytecode $(UV_SOURCES) $(UV_BUILD)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install lock test-latest demo test pytest lint docs bench clean browser
+.PHONY: install lock test-latest demo test pytest lint docs bench clean browser finetune-demo
 
 install: $(STAMP)
 
@@ -88,6 +88,11 @@ demo: $(STAMP)
 	$(BIN)/emkit plugins --all
 	$(BIN)/medcards plugins --all
 	@echo "Study the sample guides in the browser: $(BIN)/medcards serve --demo --open"
+
+# The seed's fine-tuning path on a CPU (not part of `make demo` or `make test`): LoRA on the gold
+# set's training guides, merge, GGUF f16 and q4_k_m, served by llama.cpp on the held-out guides.
+finetune-demo: $(STAMP)
+	$(BIN)/python examples/finetune_demo.py --out $(OUT)/finetune-demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
