@@ -15,8 +15,9 @@ trained on that cohort's text, its ``minillm`` features (``llm_*``) are extracte
 scored on lexical + MiniLLM features next to lexical alone, on the same rows, with the paired
 difference (``minus lexical``). The evaluation replaces the ``llm_emb_*`` block by a PCA fitted
 on each fold's training rows; the other ``llm_*`` columns (perplexity and its trend, attention
-entropy, coherence, drift, ...) enter as they are. The personal baselines are not computed for
-the ``llm_*`` columns.
+entropy, coherence, drift, ...) enter as they are. The ``+minillm+baseline`` rows add the
+personal baselines of the lexical and the scalar ``llm_*`` columns (per-patient normalisation),
+read from a frame of their own so that the other ``+baseline`` rows see the lexical ones only.
 
 Which text the language model is trained on: training-window text only, so that no fold's
 test days (nor its purge gap) are in the LM's training text. By default (``--lm-window
@@ -140,8 +141,13 @@ def minillm_frame(
 
 def fold_frames(
     cohort: Path, features: pd.DataFrame, splits: list[Split], vocabulary: str
-) -> list[pd.DataFrame]:
-    """Per fold: the features plus those of a MiniLLM fitted on that fold's training text."""
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per fold: the features plus those of a MiniLLM fitted on that fold's training text.
+
+    Two frames per fold: with the MiniLLM columns, and with their personal baselines too. The
+    second is read by the "+minillm+baseline" rows only, so that the other "+baseline" rows read
+    the lexical features' baselines alone (the ``baseline`` role does not say whose).
+    """
     dates = features.index.get_level_values("date")
     frames = []
     for i, split in enumerate(splits):
@@ -160,10 +166,14 @@ def fold_frames(
         lm_schema = emkit.FeatureSchema.of(lm)
         scalars = [c for c in lm.columns if lm_schema.role(str(c)) in LM_SCALAR_ROLES]
         personal = emkit.baseline_deviations(lm, scalars, days=args.baseline_days)
-        schema = emkit.FeatureSchema.merge(
-            emkit.FeatureSchema.of(features), lm_schema, emkit.FeatureSchema.of(personal)
+        plain = emkit.FeatureSchema.merge(emkit.FeatureSchema.of(features), lm_schema)
+        full = emkit.FeatureSchema.merge(plain, emkit.FeatureSchema.of(personal))
+        frames.append(
+            (
+                plain.attach(pd.concat([features, lm], axis=1)),
+                full.attach(pd.concat([features, lm, personal], axis=1)),
+            )
         )
-        frames.append(schema.attach(pd.concat([features, lm, personal], axis=1)))
     return frames
 
 
@@ -254,13 +264,21 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
             frames = fold_frames(cohort, features, splits, vocabulary)
             groups = [splits] if args.lm_window == "first" else [[split] for split in splits]
         else:
-            frames, groups = [features], [splits]
+            frames, groups = [(features, features)], [splits]
+    personal_lm = {m: f for m, f in models.items() if m.endswith("+minillm+baseline")}
+    others = {m: f for m, f in models.items() if m not in personal_lm}
     predictions = []
-    for frame, group in zip(frames, groups, strict=True):
+    for (frame, with_personal_lm), group in zip(frames, groups, strict=True):
         result = evaluate(
-            frame, labels, models, group, [HORIZON], latent=latent, onsets=onsets, n_boot=0
+            frame, labels, others, group, [HORIZON], latent=latent, onsets=onsets, n_boot=0
         )
-        predictions.append(result.predictions)
+        part = result.predictions
+        if personal_lm:
+            more = evaluate(
+                with_personal_lm, labels, personal_lm, group, [HORIZON], latent=latent, n_boot=0
+            ).predictions
+            part = part.join(more[[prediction_column(m, HORIZON) for m in personal_lm]])
+        predictions.append(part)
     predictions = pd.concat(predictions)
     rows = predictions[predictions[f"y_{HORIZON}"].notna()]
 
