@@ -21,6 +21,33 @@ def _nice_max(value: float) -> float:
     return float(40 * power)  # pragma: no cover - factor 10 always reaches
 
 
+def _axes(
+    title: str,
+    width: int,
+    height: int,
+    left: int,
+    top: int,
+    plot_w: float,
+    plot_h: float,
+    peak: float,
+) -> list[str]:
+    """The opening ``<svg>`` with its title and the five horizontal grid lines with their ticks."""
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>',
+    ]
+    for tick in range(5):
+        v = peak * tick / 4
+        y = top + plot_h - plot_h * tick / 4
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{v:g}</text>'
+        )
+    return parts
+
+
 def bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
@@ -40,19 +67,7 @@ def bar_chart(
     peak = y_max or _nice_max(max(values, default=0))
     n = max(len(values), 1)
     slot = plot_w / n
-    parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>',
-    ]
-    for tick in range(5):
-        v = peak * tick / 4
-        y = top + plot_h - plot_h * tick / 4
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{v:g}</text>'
-        )
+    parts = _axes(title, width, height, left, top, plot_w, plot_h, peak)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = plot_h * (value / peak) if peak else 0
         x = left + i * slot + slot * 0.15
@@ -91,19 +106,7 @@ def line_chart(
         max((max((x for x in v if x is not None), default=0) for _, v in series), default=0)
     )
     n = max(len(labels), 2)
-    parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>',
-    ]
-    for tick in range(5):
-        v = peak * tick / 4
-        y = top + plot_h - plot_h * tick / 4
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{v:g}</text>'
-        )
+    parts = _axes(title, width, height, left, top, plot_w, plot_h, peak)
     for i, label in enumerate(labels):
         if i % label_every == 0:
             x = left + plot_w * i / (n - 1)
