@@ -42,12 +42,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from bench_store import frame_of  # the store benchmark's MiniLLM-shaped frame
 from emkit_minillm.checkpoint import save_checkpoint
 from emkit_minillm.model import PRESETS, TinyGPT
 from emkit_minillm.tokenizer import train_tokenizer
 
-from emkit import FEATURE_INDEX, open_feature_store, read_cohort
+from emkit import open_feature_store, read_cohort
 from emkit.synth import synthesize_cohort
 
 
@@ -158,26 +158,8 @@ def extraction_bench(args, work: Path, pg_uri: str) -> float:
     return two * days / messages  # patient-days per second at 2 workers
 
 
-def store_frame(patients: int, days: int, n_embd: int = 256, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    index = pd.MultiIndex.from_product(
-        [[f"p{i:03d}" for i in range(patients)], pd.date_range("2024-01-01", periods=days).date],
-        names=list(FEATURE_INDEX),
-    )
-    frame = pd.DataFrame(
-        rng.normal(size=(len(index), n_embd)).astype(np.float32),
-        index=index,
-        columns=[f"llm_emb_{i:03d}" for i in range(n_embd)],
-    )
-    for column in ("llm_perplexity", "llm_attention_entropy", "llm_perplexity_trend_7d"):
-        frame[column] = rng.uniform(1, 40, len(index))
-    for i in range(24):
-        frame[f"lex_feature_{i:02d}"] = rng.normal(size=len(index))
-    return frame
-
-
 def store_bench(args, work: Path, pg_uri: str) -> None:
-    frame = store_frame(args.store_patients, 365)
+    frame = frame_of(args.store_patients, 365, n_embd=256)
     rows = len(frame)
     stores = [
         ("sqlite (baseline)", lambda: open_feature_store("sqlite", work / "store.db")),
