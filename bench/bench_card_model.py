@@ -84,6 +84,7 @@ def part_b(args: argparse.Namespace, requests: list[medcards.CardRequest]) -> No
             "max_attempts": args.max_attempts,
             "temperature": 0.1,
             "max_tokens": args.max_tokens,
+            "quote_choices": not args.free_quotes,
         },
         backend_options={"n_ctx": 4096, "n_threads": args.threads},
         cards_out=args.cards_out,
@@ -93,7 +94,8 @@ def part_b(args: argparse.Namespace, requests: list[medcards.CardRequest]) -> No
         scores_table(
             scores,
             title=f"(b) {len(requests)} held-out requests over {len(guides)} guides "
-            f"({', '.join(guides)}), llm: max_attempts={args.max_attempts}, temperature 0.1",
+            f"({', '.join(guides)}), llm: max_attempts={args.max_attempts}, temperature 0.1, "
+            + ("free quotes" if args.free_quotes else "quotes chosen from the context"),
         )
     )
     baseline = next(iter(scores.values()))
@@ -140,6 +142,11 @@ def main() -> int:
     parser.add_argument("--agreement-tokens", type=int, default=32)
     parser.add_argument("--cards-out", type=Path, default=None, help="Write the cards (JSONL).")
     parser.add_argument("--parts", default="a,b")
+    parser.add_argument(
+        "--free-quotes",
+        action="store_true",
+        help="Let the model write any evidence quote (the schema's quote choices off).",
+    )
     args = parser.parse_args()
     requests = held_out_requests(medcards.gold_set_path("held_out"))[:: args.stride]
     requests = requests[: args.limit] if args.limit else requests

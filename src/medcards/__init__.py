@@ -81,6 +81,7 @@ from medcards.generation.prompts import (
     render_target,
     template_versions,
 )
+from medcards.generation.segments import context_quotes
 from medcards.ingest import (
     DEFAULT_CONTEXT_TOKENS,
     DEFAULT_MAX_GUIDE_MB,
@@ -201,6 +202,7 @@ __all__ = [
     "card_model",
     "check_answer_key",
     "check_card",
+    "context_quotes",
     "check_deck_keys",
     "exporter_names",
     "extract_json",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -168,23 +169,42 @@ def card_model(kind: CardKind | str) -> type[BattleCard | MCQDrill | OpenDrill |
     return _MODELS[CardKind(kind)]
 
 
-def card_json_schema(kind: CardKind | str) -> dict[str, Any]:
+def card_json_schema(kind: CardKind | str, quotes: Sequence[str] | None = None) -> dict[str, Any]:
     """JSON Schema a backend constrains generation with, derived from the card model.
 
     Every property is required (a constrained model then writes every field, in the order of
     the model, which is also the order :func:`medcards.render_target` writes), and the
     length limits of the model (``maxLength``, ``maxItems``) are kept.
+
+    Args:
+        kind: The card kind.
+        quotes: When given, every ``evidence`` field may only be one of these strings (an
+            ``enum``), so that a constrained model can only quote them: pass the context's
+            sentences (:func:`medcards.context_quotes`) and every quote it writes is verbatim.
+            Quotes longer than :data:`QUOTE_MAX` are left out; an empty list is an error.
     """
     schema = card_model(kind).model_json_schema()
+    choices: list[str] | None = None
+    if quotes is not None:
+        choices = list(dict.fromkeys(q for q in quotes if 0 < len(q) <= QUOTE_MAX))
+        if not choices:
+            raise ValueError(f"no quote of at most {QUOTE_MAX} characters to choose from")
 
-    def require_all(node: dict[str, Any]) -> None:
+    def constrain(node: dict[str, Any]) -> None:
         if node.get("type") == "object" and "properties" in node:
             node["required"] = list(node["properties"])
             node["additionalProperties"] = False
+            evidence = node["properties"].get("evidence")
+            if choices is not None and evidence is not None:
+                node["properties"]["evidence"] = {
+                    "title": evidence.get("title", "Evidence"),
+                    "type": "string",
+                    "enum": choices,
+                }
         for sub in node.get("$defs", {}).values():
-            require_all(sub)
+            constrain(sub)
 
-    require_all(schema)
+    constrain(schema)
     return schema
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from medcards_llamacpp import LlamaCppBackend
 from medcards_llamacpp.backend import without_string_limits
@@ -119,3 +121,17 @@ def test_llm_generator_with_smollm2_returns_grounded_card_or_reports(backend):
         assert check_card(outcome, SEED_CONTEXT).grounded
     (call_attempt,) = generator.last_attempts
     assert call_attempt[0] == 0
+
+
+def test_evidence_is_one_of_the_contexts_sentences_under_the_grammar(backend):
+    quotes = medcards.context_quotes(SEED_CONTEXT)
+    evidence = medcards.card_json_schema("mcq", quotes)["properties"]["evidence"]
+    schema = {"type": "object", "properties": {"evidence": evidence}, "required": ["evidence"]}
+    messages = [
+        ChatTurn(
+            role="user", content=f"{SEED_CONTEXT}\n\nCita la frase sobre la insulina, en JSON."
+        )
+    ]
+    completion = backend.complete(messages, json_schema=schema, max_tokens=200, seed=0)
+    assert completion.finish_reason == "stop"
+    assert json.loads(completion.text)["evidence"] in quotes

@@ -254,6 +254,13 @@ def _quantities(text: str) -> list[tuple[float, str, str]]:
     return found
 
 
+def _shown(value: float, unit: str) -> str:
+    """A value of :func:`_quantities` (in base units) written back in its own ``unit``."""
+    head = unit.split("/")[0] if unit else ""
+    factor = _UNITS.get(head, ("", 1.0))[1] if head else 1.0
+    return f"{round(value / factor, 9):g}{' ' + unit if unit else ''}"
+
+
 def _words(text: str) -> list[str]:
     """Words of ``text`` without numbers, units, articles and punctuation."""
     without_numbers = QUANTITY.sub(" ", normalize(text))
@@ -384,8 +391,7 @@ def check_answer_key(card: MCQDrill) -> AnswerKeyReport:
         found = (value, dimension) in with_unit if dimension else value in values
         if not found:
             problems.append(
-                f"the key {key!r} says {value:g}{' ' + unit if unit else ''}, "
-                "which its evidence does not"
+                f"the key {key!r} says {_shown(value, unit)}, which its evidence does not"
             )
     stems = _content_stems(key)
     if stems:

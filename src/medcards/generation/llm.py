@@ -1,6 +1,7 @@
 """The ``llm`` card generator: a language model behind a :class:`~medcards.Backend`, kept honest.
 
-Each attempt runs prompt → backend (JSON-Schema constrained when the backend supports it) →
+Each attempt runs prompt → backend (JSON-Schema constrained when the backend supports it, the
+evidence quotes restricted to the context's own sentences) →
 parse → pydantic validation → sanity checks (no degenerate repetition; for MCQs unique options
 and one answer) → grounding against the context → for MCQs, the answer-key checks
 (:func:`medcards.check_answer_key`). The first attempt that passes is returned,
@@ -25,6 +26,7 @@ from medcards.errors import CardRejected
 from medcards.generation.answer_key import check_answer_key
 from medcards.generation.grounding import Strictness, check_card, normalize
 from medcards.generation.prompts import build_messages
+from medcards.generation.segments import context_quotes
 from medcards.interfaces import Backend, CardGenerator
 from medcards.models import CardKind, CardRequest
 
@@ -156,6 +158,11 @@ class LLMCardGenerator(CardGenerator):
         constrained: bool = Field(
             default=True, description="Send the card's JSON Schema to backends that honour it."
         )
+        quote_choices: bool = Field(
+            default=True,
+            description="With a constrained backend, let every evidence quote be only one of the "
+            "context's sentences and list items (an enum in the schema), so quotes are verbatim.",
+        )
         strictness: Strictness = "normal"
         template_version: str | None = Field(default=None, description="Prompt template version.")
 
@@ -191,8 +198,9 @@ class LLMCardGenerator(CardGenerator):
             BackendError: when the backend itself fails.
         """
         backend = self.backend
-        schema = card_json_schema(request.kind)
         use_schema = self.options.constrained and backend.supports_json_schema
+        quotes = context_quotes(request.context) if self.options.quote_choices else None
+        schema = card_json_schema(request.kind, quotes if use_schema and quotes else None)
         messages = build_messages(request, feedback, version=self.options.template_version)
         seed = None if request.seed is None else request.seed + attempt
         completion = backend.complete(

@@ -16,7 +16,15 @@ from medcards.generation.grounding import normalize
 from medcards.generation.quantities import QUANTITY, canonical_unit
 from medcards.markdown import find_headings
 
-__all__ = ["Parsed", "Quantity", "Section", "Segment", "quantities", "segment_context"]
+__all__ = [
+    "Parsed",
+    "Quantity",
+    "Section",
+    "Segment",
+    "context_quotes",
+    "quantities",
+    "segment_context",
+]
 
 Section = Literal[
     "definition", "key_facts", "diagnosis", "first_line", "second_line", "pitfalls", "other"
@@ -254,6 +262,16 @@ def segment_context(context: str) -> list[Segment]:
             seen_prose = True
             last_prose = ""
     return segments
+
+
+def context_quotes(context: str) -> list[str]:
+    """The quotable sentences and list items of ``context``, verbatim, in order, without repeats.
+
+    These are what :func:`medcards.card_json_schema` ``(kind, quotes=...)`` lets a constrained
+    model choose as evidence: each is a sentence or list item of the context as written, so any
+    of them passes the strictest grounding of a quote.
+    """
+    return list(dict.fromkeys(s.text for s in segment_context(context)))
 
 
 def _stands_alone(text: str, end: int) -> bool:
