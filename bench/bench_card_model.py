@@ -2,7 +2,9 @@
 
 (a) Dequantization: how often the fp32 model transformers dequantizes from the packaged
     SmolLM2-135M-Instruct GGUF (Q4_1) agrees with llama.cpp running that GGUF, in greedy tokens
-    (the fine-tune starts from the dequantized weights).
+    (the fine-tune starts from the dequantized weights). ``--agreement-base gemma3-270m`` measures
+    the packaged Gemma 3 270M instead (Q4_K_M; a pretrained base without a chat template, so the
+    prompts are read as plain text).
 (b) Cards on the gold set's held-out guides (``medcards.gold_set_path("held_out")``: guides no
     training card came from): one request per held-out gold card (its topic, context and kind),
     answered by
@@ -18,7 +20,7 @@ Usage::
 
     python bench/bench_card_model.py [--tuned out/finetune-demo/smollm2-medcards.q4_k_m.gguf]
         [--base out/finetune-demo/base.q4_k_m.gguf] [--limit N] [--stride K] [--max-attempts 2]
-        [--threads 2] [--parts a,b]
+        [--threads 2] [--parts a,b] [--agreement-base gemma3-270m] [--free-quotes]
 
 Without ``--base`` the demo's q4_k_m export of the base is used when it exists, else the
 packaged Q4_1 GGUF. Without a fine-tuned GGUF its row is left out and the bench says so.
@@ -30,7 +32,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from medcards_finetune.base_models import dequantize_gguf, dequantized_dir, smollm2_gguf
+from medcards_finetune.base_models import (
+    base_model_gguf,
+    dequantize_gguf,
+    dequantized_dir,
+    smollm2_gguf,
+)
 from medcards_finetune.evaluate import compare_card_models, held_out_requests, scores_table
 from medcards_finetune.roundtrip import DEFAULT_PROMPTS, check_roundtrip
 from rich.console import Console
@@ -42,9 +49,9 @@ DEMO = ROOT / "out" / "finetune-demo"
 console = Console(soft_wrap=True, width=150)
 
 
-def part_a(requests: list[medcards.CardRequest], tokens: int) -> None:
+def part_a(requests: list[medcards.CardRequest], tokens: int, base: str) -> None:
     """Dequantized fp32 model vs llama.cpp on the source GGUF, greedy tokens."""
-    source = smollm2_gguf()
+    source = base_model_gguf(base)
     model_dir = dequantize_gguf(source, dequantized_dir(source))
     # The default check prompts and the generator's own prompts of four held-out requests.
     prompts = list(DEFAULT_PROMPTS) + [
@@ -140,6 +147,12 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--agreement-tokens", type=int, default=32)
+    parser.add_argument(
+        "--agreement-base",
+        default="smollm2-135m-instruct",
+        choices=["smollm2-135m-instruct", "gemma3-270m"],
+        help="Packaged base model of part (a).",
+    )
     parser.add_argument("--cards-out", type=Path, default=None, help="Write the cards (JSONL).")
     parser.add_argument("--parts", default="a,b")
     parser.add_argument(
@@ -152,7 +165,7 @@ def main() -> int:
     requests = requests[: args.limit] if args.limit else requests
     parts = args.parts.split(",")
     if "a" in parts:
-        part_a(requests, args.agreement_tokens)
+        part_a(requests, args.agreement_tokens, args.agreement_base)
     if "b" in parts:
         part_b(args, requests)
     return 0

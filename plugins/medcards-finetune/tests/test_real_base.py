@@ -129,3 +129,28 @@ def test_the_modelfile_template_renders_the_generator_prompt_as_the_chat_templat
             messages, tokenize=False, add_generation_prompt=True
         )
         assert render_go(parsed["TEMPLATE"], messages) == expected
+
+
+def test_gemma3_270m_is_assembled_from_its_packages_and_decodes_like_llama_cpp(model_cache):
+    """Packaged Gemma 3 270M: chunks -> checked GGUF -> fp32 model that agrees with llama.cpp."""
+    import gguf
+    from medcards_finetune.base_models import base_model_gguf, resolve_base_model
+    from medcards_finetune.roundtrip import check_roundtrip
+
+    source = base_model_gguf("gemma3-270m", cache_dir=model_cache)
+    assert source.name == "gemma-3-270m-q4_k_m.gguf"
+    assert base_model_gguf("gemma3-270m", cache_dir=model_cache) == source  # reused, not rebuilt
+    fields = gguf.GGUFReader(str(source)).fields
+    assert fields["general.architecture"].contents() == "gemma3"
+    base = resolve_base_model(Path("gemma3-270m"), cache_dir=model_cache)
+    config = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    assert config["model_type"].startswith("gemma3")
+    assert config["num_hidden_layers"] == fields["gemma3.block_count"].contents()
+    prompts = ["La cetoacidosis diabética se trata con", "Dosis de adrenalina en anafilaxia:"]
+    report = check_roundtrip(base, source, prompts, max_new_tokens=8)
+    print(
+        f"Gemma 3 270M dequantized vs Q4_K_M GGUF: prefix {report.agreement:.1%}, "
+        f"positions {report.position_agreement:.1%}"
+    )
+    assert all(r.tokenizer_match for r in report.results)
+    assert all(r.common_prefix > 0 for r in report.results)

@@ -179,18 +179,22 @@ def check_roundtrip(
     Args:
         model_dir: The merged Hugging Face model the GGUF was exported from.
         gguf_path: The exported GGUF.
-        prompts: User messages, rendered with the model's chat template.
+        prompts: User messages, rendered with the model's chat template; a pretrained base
+            without one (Gemma 3 270M) reads each as plain text after its BOS token.
         max_new_tokens: Tokens generated per prompt.
     """
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    rendered = [
-        tokenizer.apply_chat_template(
-            [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
-        )
-        for p in prompts
-    ]
+    if getattr(tokenizer, "chat_template", None):
+        rendered = [
+            tokenizer.apply_chat_template(
+                [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
+            )
+            for p in prompts
+        ]
+    else:
+        rendered = [f"{tokenizer.bos_token or ''}{p}" for p in prompts]
     hf_ids = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in rendered]
     hf_out = hf_greedy(model_dir, hf_ids, max_new_tokens)
     gguf_out, gguf_ids = gguf_greedy(gguf_path, hf_ids, max_new_tokens, texts=rendered)
