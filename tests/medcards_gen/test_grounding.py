@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import medcards
 from medcards import (
     BattleCard,
     Fact,
@@ -191,3 +192,36 @@ def test_grounding_scores_do_not_depend_on_optional_packages(tmp_path):
     assert blocked["quotes"] == [quote_support(q, context) for q in quotes]
     assert blocked["quotes"][0] == 1.0
     assert 0.0 < blocked["quotes"][1] < 1.0  # a fuzzy score, not 0.03 from the stand-in
+
+
+def test_a_statement_paired_with_a_quote_about_something_else_is_not_grounded():
+    context = (
+        "La colchicina se evita en la insuficiencia renal grave.\n"
+        "El alopurinol se inicia a 100 mg al día."
+    )
+    mispaired = medcards.OpenDrill(
+        topic="Gota",
+        challenge="¿Qué fármaco se evita en la insuficiencia renal grave?",
+        key_points=[
+            medcards.Fact(
+                text="La colchicina se evita en la insuficiencia renal grave.",
+                evidence="El alopurinol se inicia a 100 mg al día.",
+            )
+        ],
+    )
+    for strictness in ("normal", "strict"):
+        report = medcards.check_card(mispaired, context, strictness)
+        assert not report.grounded
+        assert any("shares no word with its evidence" in r for r in report.reasons())
+    assert medcards.check_card(mispaired, context, "lenient").grounded
+    paired = mispaired.model_copy(
+        update={
+            "key_points": [
+                medcards.Fact(
+                    text="La colchicina se evita en la insuficiencia renal grave.",
+                    evidence="La colchicina se evita en la insuficiencia renal grave.",
+                )
+            ]
+        }
+    )
+    assert medcards.check_card(paired, context, "strict").grounded

@@ -335,7 +335,9 @@ def check_card(card: Card, context: str, strictness: Strictness = "normal") -> G
         context: The source text the card was generated from.
         strictness: ``"lenient"`` (quotes ≥ 80 % similar, numbers must appear), ``"normal"``
             (≥ 90 %, and half the statement's content words found in evidence or context) or
-            ``"strict"`` (verbatim quotes after normalisation, 70 % of the content words).
+            ``"strict"`` (verbatim quotes after normalisation, 70 % of the content words). At
+            ``normal`` and ``strict`` a statement must also share a content word with its own
+            evidence, so a true sentence paired with a quote about something else fails.
 
     Returns:
         A :class:`GroundingReport`; ``report.grounded`` is the verdict.
@@ -359,6 +361,8 @@ def check_card(card: Card, context: str, strictness: Strictness = "normal") -> G
             problems.append(
                 f"statement not supported by its evidence ({coverage:.0%} of its words found)"
             )
+        elif level.word_coverage > 0 and _word_coverage(statement, evidence) == 0.0:
+            problems.append("statement shares no word with its evidence: the quote is not about it")
         checks.append(
             ClaimCheck(
                 field=field,
