@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pytest
@@ -15,12 +14,11 @@ from medcards import (
     QUOTE_MAX,
     CardKind,
     CardRequest,
-    ChatTurn,
-    Completion,
     card_json_schema,
     context_quotes,
     quote_support,
 )
+from medcards.backends import EchoBackend
 from medcards.generation.llm import LLMCardGenerator
 
 GUIDE = (
@@ -126,28 +124,26 @@ def test_gold_contexts_give_quotes_that_ground_strictly():
                 assert check.evidence in quotes, (gold.id, check.evidence)
 
 
-class SchemaRecorder(medcards.Backend):
-    """A constrained backend that answers with a fixed card and keeps the schemas it was sent."""
+class ConstrainedEcho(EchoBackend):
+    """The echo test double, advertising constrained decoding (so the schema is sent)."""
 
-    name: ClassVar[str] = "schema-recorder"
+    name: ClassVar[str] = "constrained-echo"
     supports_json_schema: ClassVar[bool] = True
 
-    def __init__(self, reply: dict[str, Any]) -> None:
-        super().__init__()
-        self.reply = reply
-        self.schemas: list[dict[str, Any] | None] = []
 
-    def complete(
-        self,
-        messages: Sequence[ChatTurn],
-        *,
-        json_schema: dict[str, Any] | None = None,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-        seed: int | None = None,
-    ) -> Completion:
-        self.schemas.append(json_schema)
-        return Completion(text=json.dumps(self.reply), model="recorder", finish_reason="stop")
+def generate_with_schema(
+    context: str = GUIDE, **options: Any
+) -> tuple[medcards.Card | None, dict[str, Any] | None]:
+    """One MCQ request to the ``llm`` generator: its card (or None) and the schema it sent."""
+    backend = ConstrainedEcho(responses=[json.dumps(REPLY)])
+    generator = LLMCardGenerator(backend=backend, max_attempts=1, **options)
+    request = CardRequest(topic="Hiponatremia", context=context, kind="mcq", seed=1)
+    try:
+        card: medcards.Card | None = generator.generate(request)
+    except medcards.CardRejected:
+        card = None
+    (call,) = backend.calls
+    return card, call["json_schema"]
 
 
 REPLY = {
@@ -168,27 +164,20 @@ REPLY = {
 
 
 def test_generator_sends_the_contexts_quotes_to_a_constrained_backend():
-    backend = SchemaRecorder(REPLY)
-    request = CardRequest(topic="Hiponatremia", context=GUIDE, kind="mcq", seed=1)
-    card = LLMCardGenerator(backend=backend).generate(request)
+    card, schema = generate_with_schema()
+    assert isinstance(card, medcards.MCQDrill)
     assert card.evidence == REPLY["evidence"]
-    (schema,) = backend.schemas
     assert schema is not None
     assert schema["properties"]["evidence"]["enum"] == context_quotes(GUIDE)
 
 
 def test_quote_choices_off_sends_the_plain_schema():
-    backend = SchemaRecorder(REPLY)
-    request = CardRequest(topic="Hiponatremia", context=GUIDE, kind="mcq", seed=1)
-    LLMCardGenerator(backend=backend, quote_choices=False).generate(request)
-    (schema,) = backend.schemas
+    card, schema = generate_with_schema(quote_choices=False)
+    assert card is not None
     assert schema == card_json_schema("mcq")
 
 
 def test_a_context_without_sentences_keeps_the_free_quote():
-    backend = SchemaRecorder(REPLY)
-    request = CardRequest(topic="Hiponatremia", context="## Solo un título", kind="mcq", seed=1)
-    with pytest.raises(medcards.CardRejected):
-        LLMCardGenerator(backend=backend, max_attempts=1).generate(request)
-    (schema,) = backend.schemas
+    card, schema = generate_with_schema(context="## Solo un título")
+    assert card is None  # the reply's quote is not in that context
     assert schema == card_json_schema("mcq")
