@@ -168,14 +168,10 @@ def test_small_decks_are_reported_but_not_judged():
 
 
 def test_a_key_quantity_is_named_in_its_own_unit():
-    card = MCQDrill(
-        topic="Paracetamol",
-        vignette="Paciente con intoxicación por paracetamol.",
-        question="¿Qué dosis de carga de N-acetilcisteína indica la guía?",
-        options=["150 mg/kg", "100 mg/kg", "50 mg/kg", "20 mg/kg"],
-        answer_index=0,
-        explanation="La carga es de 150 mg/kg.",
-        evidence="Se administra N-acetilcisteína 50 mg/kg en 4 horas.",
+    card = drill(
+        ["150 mg/kg", "100 mg/kg", "50 mg/kg", "20 mg/kg"],
+        0,
+        "Se administra N-acetilcisteína 50 mg/kg en 4 horas.",
     )
     (reason,) = [r for r in check_answer_key(card).reasons() if "says" in r]
     assert "says 150 mg/kg," in reason
