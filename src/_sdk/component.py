@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from _sdk.errors import InvalidOptionsError
+from _sdk.errors import InvalidOptionsError, error_field
 
 
 class Component:
@@ -52,7 +52,7 @@ def validate_options(cls: type[Component], options: dict[str, Any]) -> BaseModel
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "(options)"
+            field = error_field(err, "(options)")
             if err["type"] == "extra_forbidden":
                 problems.append(f"unknown option {field!r}")
             else:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class UserError(Exception):
     """An error caused by the user's input or environment, not by a bug.
@@ -54,3 +57,12 @@ class PluginLoadWarning(UserWarning):
 
 class PluginClashWarning(UserWarning):
     """Two plugins registered the same name for one interface; the first one was kept."""
+
+
+def error_field(error: Mapping[str, Any], default: str = "") -> str:
+    """The dotted location of one pydantic error (``key_points.0.text``), or ``default``.
+
+    ``error`` is an item of ``ValidationError.errors()``; the location names the field an error
+    message points the user at.
+    """
+    return ".".join(str(part) for part in error.get("loc", ())) or default

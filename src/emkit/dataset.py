@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from _sdk import atomic_write_text
+from _sdk.errors import error_field
 from emkit.errors import ParseError
 from emkit.models import DayMessage, PatientDay
 
@@ -303,7 +304,7 @@ def _read_metadata(path: Path) -> PatientMetadata:
         metadata = PatientMetadata.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
+        field = error_field(err) or None
         raise ParseError(file, f"{err['msg']} (got {err.get('input')!r})", column=field) from None
     if metadata.patient_id != path.name:
         raise ParseError(

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from _sdk import Component, atomic_write_text
 from _sdk.deprecation import deprecated_aliases
+from _sdk.errors import error_field
 from medcards.errors import MedcardsError
 from medcards.markdown import Heading, find_headings, split_before_headings
 
@@ -667,7 +668,7 @@ def load_topics(path: Path) -> list[GuideSection]:
             topics.append(GuideSection.model_validate_json(line))
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(record)"
+            where = error_field(first, "(record)")
             raise IngestError(f"{path}, line {number}: {where}: {first['msg']}") from None
     return topics
 

@@ -238,13 +238,21 @@ _WORD = re.compile(r"[a-z]+")
 OptionKind = Literal["quantity", "number", "drug", "text"]
 
 
+def _head_unit(unit: str) -> tuple[str, float]:
+    """Dimension and factor to the base unit of a canonical unit's first part (``mg/kg``: mg).
+
+    ``("", 1.0)`` for no unit or an unknown one.
+    """
+    head = unit.split("/")[0] if unit else ""
+    return _UNITS.get(head, ("", 1.0)) if head else ("", 1.0)
+
+
 def _quantities(text: str) -> list[tuple[float, str, str]]:
     """``(value in base units, dimension, canonical unit)`` of every number in ``text``."""
     found = []
     for match in QUANTITY.finditer(normalize(text)):
         unit = canonical_unit(match.group("unit"))
-        head = unit.split("/")[0] if unit else ""
-        dimension, factor = _UNITS.get(head, ("", 1.0)) if head else ("", 1.0)
+        dimension, factor = _head_unit(unit)
         per = "/".join(_UNITS.get(p, (p, 1.0))[0] for p in unit.split("/")[1:])
         dimension = f"{dimension}/{per}" if per else dimension
         for group in ("low", "high"):
@@ -256,8 +264,7 @@ def _quantities(text: str) -> list[tuple[float, str, str]]:
 
 def _shown(value: float, unit: str) -> str:
     """A value of :func:`_quantities` (in base units) written back in its own ``unit``."""
-    head = unit.split("/")[0] if unit else ""
-    factor = _UNITS.get(head, ("", 1.0))[1] if head else 1.0
+    factor = _head_unit(unit)[1]
     return f"{round(value / factor, 9):g}{' ' + unit if unit else ''}"
 
 

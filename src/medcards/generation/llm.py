@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field, ValidationError
 
+from _sdk.errors import error_field
 from medcards.cards import Card, MCQDrill, apply_request_fields, card_json_schema, parse_card
 from medcards.errors import CardRejected
 from medcards.generation.answer_key import check_answer_key
@@ -123,7 +124,7 @@ def sanity_problems(card: Card) -> list[str]:
 def _validation_reasons(exc: ValidationError) -> list[str]:
     reasons = []
     for err in exc.errors()[:8]:
-        where = ".".join(str(p) for p in err["loc"]) or "(card)"
+        where = error_field(err, "(card)")
         reasons.append(f"{where}: {err['msg']}")
     return reasons
 
@@ -198,14 +199,15 @@ class LLMCardGenerator(CardGenerator):
             BackendError: when the backend itself fails.
         """
         backend = self.backend
-        use_schema = self.options.constrained and backend.supports_json_schema
-        quotes = context_quotes(request.context) if self.options.quote_choices else None
-        schema = card_json_schema(request.kind, quotes if use_schema and quotes else None)
+        schema = None
+        if self.options.constrained and backend.supports_json_schema:
+            quotes = context_quotes(request.context) if self.options.quote_choices else []
+            schema = card_json_schema(request.kind, quotes or None)
         messages = build_messages(request, feedback, version=self.options.template_version)
         seed = None if request.seed is None else request.seed + attempt
         completion = backend.complete(
             messages,
-            json_schema=schema if use_schema else None,
+            json_schema=schema,
             max_tokens=self.options.max_tokens,
             temperature=self.options.temperature
             if attempt == 0

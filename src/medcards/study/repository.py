@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from _sdk.errors import error_field
 from _sdk.sqlite import transaction
 from medcards.cards import Card, parse_card
 from medcards.models import CardKind, SchedulerState
@@ -92,7 +93,7 @@ def load_card_json(text: str | bytes, *, where: str) -> Card:
         return parse_card(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
+        field = error_field(first)
         raise StudyError(f"{where}: invalid card field {field!r}: {first['msg']}") from None
     except ValueError as exc:
         raise StudyError(f"{where}: invalid card: {exc}") from None
@@ -108,7 +109,7 @@ def load_topic_source(text: str | bytes, *, where: str) -> TopicSource:
         return TopicSource.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(record)"
+        field = error_field(first, "(record)")
         raise StudyError(
             f"{where}: invalid source data in topics.source_json at {field}: {first['msg']}"
         ) from None

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from _sdk import atomic_write_text
+from _sdk.errors import error_field
 from medcards.cards import Card
 from medcards.models import CardKind, ExportResult, SchedulerState
 from medcards.study.engine import StudyEngine
@@ -193,7 +194,7 @@ def load_document(path: str | Path) -> TemarioDocument:
         return TemarioDocument.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        where = error_field(first, "(document)")
         raise StudyError(
             f"{path}: invalid medcards JSON at {where}: {first['msg']}"
             + (f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else "")
