@@ -4,7 +4,8 @@ The ``lexical`` lexicons were written alongside ``emkit.synth``'s default vocabu
 default cohorts they read the generator's own words. The ``alt`` vocabulary writes the same
 latent process with words and style habits disjoint from the lexicons. For each vocabulary
 (50 x 365 cohort, fixed seed) this prints the held-out 14-day AUROC of the reference text
-forecaster ``tfidf``, of ``logistic`` and ``gbm`` on lexical features with and without the
+forecaster ``tfidf``, of ``trajectory`` (a score of each day's text and a regression on its
+recent path), of ``logistic`` and ``gbm`` on lexical features with and without the
 personal-baseline features, and of the oracle (the latent signal), all on the same rows of the
 same rolling-origin folds, with each model's paired difference from ``tfidf`` (patient
 bootstrap interval) and its gap to the oracle.
@@ -220,6 +221,7 @@ def forecasters() -> dict[str, Callable[[], emkit.Forecaster]]:
         }
     return {
         "tfidf": lambda: emkit.get_forecaster("tfidf", threads=threads),
+        "trajectory": lambda: emkit.get_forecaster("trajectory", threads=threads),
         "logistic": lambda: emkit.get_forecaster("logistic", roles=lexical, threads=threads),
         "logistic+baseline": lambda: emkit.get_forecaster(
             "logistic", roles=personal, threads=threads

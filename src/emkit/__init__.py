@@ -74,9 +74,11 @@ from emkit.forecasters import (
     PrevalenceForecaster,
     TfidfForecaster,
     TrainedModel,
+    TrajectoryForecaster,
     latest_risk,
     load_model,
     save_model,
+    score_trajectory,
 )
 from emkit.interfaces import ChatParser, Executor, FeatureExtractor, FeatureStore, Forecaster
 from emkit.labels import (
@@ -178,6 +180,7 @@ __all__ = [
     "TextExtractor",
     "TfidfForecaster",
     "TrainedModel",
+    "TrajectoryForecaster",
     "UnknownFormatError",
     "UnknownPluginError",
     "UserError",
@@ -235,6 +238,7 @@ __all__ = [
     "redact_password",
     "rolling_zscores",
     "save_model",
+    "score_trajectory",
     "sniff",
     "write_patient",
 ]

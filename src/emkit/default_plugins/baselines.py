@@ -9,6 +9,7 @@ from emkit.forecasters import (
     LogisticForecaster,
     PrevalenceForecaster,
     TfidfForecaster,
+    TrajectoryForecaster,
 )
 from emkit.interfaces import Forecaster
 from emkit.plugins import hookimpl
@@ -16,8 +17,9 @@ from emkit.plugins import hookimpl
 
 @hookimpl
 def emkit_register_forecasters(register: Callable[[type[Forecaster]], None]) -> None:
-    """Register the baselines: ``prevalence``, ``logistic``, ``gbm`` and ``tfidf``."""
+    """Register the built-ins: ``prevalence``, ``logistic``, ``gbm``, ``tfidf``, ``trajectory``."""
     register(PrevalenceForecaster)
     register(LogisticForecaster)
     register(GBMForecaster)
     register(TfidfForecaster)
+    register(TrajectoryForecaster)

@@ -4,6 +4,8 @@
 * :mod:`~emkit.forecasters.sklearn`: ``logistic`` and ``gbm`` (scikit-learn);
 * :mod:`~emkit.forecasters.tfidf`: ``tfidf``, TF-IDF n-grams of the last days' text (the
   reference text forecaster);
+* :mod:`~emkit.forecasters.trajectory`: ``trajectory``, a score of each day's text and a
+  regression on its recent path;
 * :mod:`~emkit.forecasters.model_folder`: a fitted forecaster saved beside its manifest
   (``emkit train`` / ``emkit predict``), and each patient's latest risk.
 
@@ -23,6 +25,7 @@ from emkit.forecasters.model_folder import (
 from emkit.forecasters.prevalence import PrevalenceForecaster
 from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster, rolling_design
 from emkit.forecasters.tfidf import TfidfForecaster, text_documents
+from emkit.forecasters.trajectory import TrajectoryForecaster, score_trajectory
 
 __all__ = [
     "MANIFEST",
@@ -32,9 +35,11 @@ __all__ = [
     "PrevalenceForecaster",
     "TfidfForecaster",
     "TrainedModel",
+    "TrajectoryForecaster",
     "latest_risk",
     "load_model",
     "rolling_design",
     "save_model",
+    "score_trajectory",
     "text_documents",
 ]

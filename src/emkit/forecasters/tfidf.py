@@ -121,9 +121,22 @@ class TfidfForecaster(Forecaster):
 
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]) -> Self:
         """Fit the vectoriser on the training documents, then one regression per horizon."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+        targets, documents = self._prepare(features, labels, horizons)
+        matrix = self._vectorise(documents)
+        if matrix is None:
+            return self
+        rows = pd.Series(np.arange(len(documents)), index=features.index)
+        with self._threads():
+            for h, y in targets.items():
+                model = self._regression()
+                model.fit(matrix[rows.loc[y.index].to_numpy()], y.to_numpy())
+                self.models_[h] = model
+        return self
 
+    def _prepare(
+        self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]
+    ) -> tuple[dict[int, pd.Series], pd.Series]:
+        """Check the inputs, reset the fitted state; return (targets per horizon, documents)."""
         self.horizons_ = sorted(set(int(h) for h in horizons))
         if not self.horizons_:
             raise ValueError("at least one horizon is required")
@@ -132,8 +145,8 @@ class TfidfForecaster(Forecaster):
             shown = ", ".join(map(str, features.columns[:8]))
             more = ", ..." if len(features.columns) > 8 else ""
             raise EmkitError(
-                "tfidf reads the day's text, but the features have no column of role 'text' "
-                f"(columns: {shown}{more}): add the text extractor's column "
+                f"{self.name} reads the day's text, but the features have no column of role "
+                f"'text' (columns: {shown}{more}): add the text extractor's column "
                 "(emkit.TextExtractor)"
             )
         aligned = labels.reindex(features.index)
@@ -143,10 +156,15 @@ class TfidfForecaster(Forecaster):
                 raise ValueError(f"horizon {h}: training labels hold a single class")
         self.base_rates_ = {h: float(y.mean()) for h, y in targets.items()}
         self.vectorizer_, self.models_ = None, {}
-        documents = self._documents(features)
+        return targets, self._documents(features)
+
+    def _vectorise(self, documents: pd.Series) -> Any:
+        """Fit the vectoriser and return the documents' matrix; ``None`` without any text."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         if not documents.str.strip().astype(bool).any():
-            _log.info("tfidf: every training document is empty; predicting the base rates")
-            return self
+            _log.info("%s: every training document is empty; predicting the base rates", self.name)
+            return None
         vectorizer = TfidfVectorizer(
             ngram_range=(1, self.options.ngram_max),
             min_df=min(self.options.min_df, max(1, len(documents) // 2)),
@@ -157,21 +175,21 @@ class TfidfForecaster(Forecaster):
         try:
             matrix = vectorizer.fit_transform(documents.to_numpy())
         except ValueError:  # every document empty or stop words only
-            _log.info("tfidf: empty vocabulary; predicting the base rates")
-            return self
-        rows = pd.Series(np.arange(len(documents)), index=features.index)
-        with self._threads():
-            for h, y in targets.items():
-                model = LogisticRegression(
-                    C=self.options.C,
-                    class_weight="balanced",
-                    max_iter=self.options.max_iter,
-                    random_state=self.options.random_state,
-                )
-                model.fit(matrix[rows.loc[y.index].to_numpy()], y.to_numpy())
-                self.models_[h] = model
+            _log.info("%s: empty vocabulary; predicting the base rates", self.name)
+            return None
         self.vectorizer_ = vectorizer
-        return self
+        return matrix
+
+    def _regression(self) -> Any:
+        """A fresh class-balanced L2 logistic regression with the options' settings."""
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(
+            C=self.options.C,
+            class_weight="balanced",
+            max_iter=self.options.max_iter,
+            random_state=self.options.random_state,
+        )
 
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
         """P(relapse onset within h days) for every row, one column per fitted horizon."""
@@ -208,7 +226,11 @@ class TfidfForecaster(Forecaster):
         """Write the vectoriser, the regressions and metadata with ``skops`` (not pickle)."""
         if not self.horizons_:
             raise RuntimeError(f"forecaster {self.name!r} is not fitted; call fit() first")
-        state = {
+        write_skops_state(Path(path), self._state())
+
+    def _state(self) -> dict[str, Any]:
+        """What :meth:`save` writes: metadata as JSON strings, and the fitted estimators."""
+        return {
             "name": self.name,
             "options": json.dumps(self.options.model_dump()),
             "horizons": [int(h) for h in self.horizons_],
@@ -217,16 +239,19 @@ class TfidfForecaster(Forecaster):
             "vectorizer": self.vectorizer_,
             "models": {str(h): m for h, m in self.models_.items()},
         }
-        write_skops_state(Path(path), state)
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Read a model written by :meth:`save`, refusing any type outside scikit-learn/numpy."""
         state = read_skops_state(Path(path), cls.name)
         model = cls(**json.loads(state["options"]))
-        model.horizons_ = [int(h) for h in state["horizons"]]
-        model.text_columns_ = [str(c) for c in state["text_columns"]]
-        model.base_rates_ = {int(h): float(r) for h, r in json.loads(state["base_rates"]).items()}
-        model.vectorizer_ = state["vectorizer"]
-        model.models_ = {int(h): m for h, m in state["models"].items()}
+        model._restore(state)
         return model
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        """Set the fitted attributes from a state :meth:`_state` wrote."""
+        self.horizons_ = [int(h) for h in state["horizons"]]
+        self.text_columns_ = [str(c) for c in state["text_columns"]]
+        self.base_rates_ = {int(h): float(r) for h, r in json.loads(state["base_rates"]).items()}
+        self.vectorizer_ = state["vectorizer"]
+        self.models_ = {int(h): m for h, m in state["models"].items()}
