@@ -151,3 +151,38 @@ def test_load_features_sends_a_connection_string_to_the_store_hint():
     with pytest.raises(emkit.EmkitError, match=r"--store-backend \(postgres") as caught:
         load_features("postgresql://ana:secret@db.example/clinic")
     assert "secret" not in str(caught.value)
+
+
+def test_text_forecasters_evaluate_train_and_predict_from_a_parquet_file(workspace):
+    """A feature file may hold the day's text: ``tfidf`` and ``trajectory`` read it."""
+    import pandas as pd
+
+    from emkit.evaluation import normalise_index
+    from emkit.evaluation.data import load_features
+
+    lexical, text = emkit.get_feature_extractor("lexical"), emkit.TextExtractor()
+    frames = [
+        pd.concat([lexical.transform(p.days()), text.transform(p.days())], axis=1)
+        for p in emkit.read_cohort(workspace / "cohort")
+    ]
+    path = workspace / "with-text.parquet"
+    normalise_index(pd.concat(frames)).to_parquet(path)
+    loaded = load_features(path)
+    assert loaded["text"].str.len().gt(0).any()
+    assert emkit.FeatureSchema.of(loaded).role("text") == emkit.ColumnRole.TEXT
+    cohort, features = str(workspace / "cohort"), str(path)
+    out = workspace / "text-evaluation"
+    result = runner.invoke(
+        app,
+        ["evaluate", cohort, "--features", features, "-f", "tfidf", "-f", "trajectory",
+         "--horizon", "14", "--ablation", "none", "--boot", "10", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "evaluation.json").read_text())
+    assert "trajectory" in json.dumps(scores)
+    model = workspace / "trajectory-model"
+    args = ["train", cohort, "--features", features, "-f", "trajectory", "--horizon", "14"]
+    assert runner.invoke(app, [*args, "--out", str(model)]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(model), "--features", features, "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 8

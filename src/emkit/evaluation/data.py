@@ -64,7 +64,9 @@ def load_features(
     """A feature frame from a Parquet or CSV file, or from a feature store.
 
     The frame carries its column roles (:meth:`FeatureSchema.of <emkit.FeatureSchema.of>`):
-    the schema stored with the feature set or the Parquet file, else the naming rule.
+    the schema stored with the feature set or the Parquet file, else the naming rule. It keeps
+    the numeric columns and the day's text (columns of role ``text``, for the text forecasters
+    ``tfidf`` and ``trajectory``); other non-numeric columns are dropped.
 
     Args:
         source: ``*.parquet`` / ``*.csv`` with ``patient_id`` and ``date`` columns (or index),
@@ -76,7 +78,7 @@ def load_features(
     Raises:
         EmkitError: naming ``source`` when it is missing, empty or has no numeric column.
     """
-    from emkit.features.schema import FeatureSchema
+    from emkit.features.schema import ColumnRole, FeatureSchema
     from emkit.plugins import host
     from emkit.store import open_feature_store
 
@@ -103,7 +105,9 @@ def load_features(
     numeric = frame.select_dtypes("number")
     if numeric.shape[1] == 0:
         raise EmkitError(f"{source}: no numeric feature columns")
-    return schema.attach(numeric)
+    text = [c for c in schema.columns_with(ColumnRole.TEXT) if c in frame.columns]
+    kept = [c for c in frame.columns if c in numeric.columns or c in text]
+    return schema.attach(frame[kept])
 
 
 def cohort_onsets(cohort: Path) -> pd.DataFrame:
