@@ -8,13 +8,18 @@ forecaster ``tfidf``, of ``trajectory`` (a score of each day's text and a regres
 recent path), of ``logistic`` and ``gbm`` on lexical features with and without the
 personal-baseline features, and of the oracle (the latent signal), all on the same rows of the
 same rolling-origin folds, with each model's paired difference from ``tfidf`` (patient
-bootstrap interval) and its gap to the oracle.
+bootstrap interval) and its gap to the oracle. A second reference, ``oracle path``, is what a
+perfect reader of the text could reach by following the signal over time: a logistic
+regression on ``emkit.score_trajectory`` of the latent signal itself, fitted on each fold's
+training rows.
 
 ``--minillm`` adds the MiniLLM ablation: for each vocabulary a TinyGPT (preset ``tiny``) is
 trained on that cohort's text, its ``minillm`` features (``llm_*``) are extracted through
 ``emkit.get_feature_extractor("minillm", checkpoint=...)``, and ``logistic`` and ``gbm`` are
 scored on lexical + MiniLLM features next to lexical alone, on the same rows, with the paired
-difference (``minus lexical``). The evaluation replaces the ``llm_emb_*`` block by a PCA fitted
+difference (``minus lexical``); ``trajectory+minillm`` adds the MiniLLM columns to the path
+regression of ``trajectory`` (its ``minus lexical`` is the difference from ``trajectory``).
+The evaluation replaces the ``llm_emb_*`` block by a PCA fitted
 on each fold's training rows; the other ``llm_*`` columns (perplexity and its trend, attention
 entropy, coherence, drift, ...) enter as they are. The ``+minillm+baseline`` rows add the
 personal baselines of the lexical and the scalar ``llm_*`` columns (per-patient normalisation),
@@ -191,6 +196,10 @@ WITH_MINILLM = [
 ]
 
 
+#: The MiniLLM columns alone: what "trajectory+minillm" adds to its path of the text.
+MINILLM_ONLY = [r for r in WITH_MINILLM if r is not emkit.ColumnRole.LEXICAL]
+
+
 #: The MiniLLM columns compared with the patient's own baseline for the "+minillm+baseline" rows.
 LM_SCALAR_ROLES = {
     emkit.ColumnRole.PERPLEXITY,
@@ -212,6 +221,9 @@ def forecasters() -> dict[str, Callable[[], emkit.Forecaster]]:
                 "logistic", roles=WITH_MINILLM, threads=threads
             ),
             "gbm+minillm": lambda: emkit.get_forecaster("gbm", roles=WITH_MINILLM, threads=threads),
+            "trajectory+minillm": lambda: emkit.get_forecaster(
+                "trajectory", roles=MINILLM_ONLY, threads=threads
+            ),
             "logistic+minillm+baseline": lambda: emkit.get_forecaster(
                 "logistic", roles=[*WITH_MINILLM, emkit.ColumnRole.BASELINE], threads=threads
             ),
@@ -230,6 +242,28 @@ def forecasters() -> dict[str, Callable[[], emkit.Forecaster]]:
         "gbm+baseline": lambda: emkit.get_forecaster("gbm", roles=personal, threads=threads),
         **lm,
     }
+
+
+ORACLE_PATH = "oracle path"
+
+
+def oracle_path(
+    latent: pd.Series, index: pd.Index, labels: pd.DataFrame, splits: list[Split]
+) -> pd.Series:
+    """Held-out P(relapse) from the latent signal's own path, one fold at a time."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    path = emkit.score_trajectory(latent.reindex(index).fillna(latent.median()))
+    y = labels[emkit.label_column(HORIZON)].reindex(index)
+    out = pd.Series(np.nan, index=index)
+    for split in splits:
+        train = split.train & y.notna().to_numpy()
+        model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced"))
+        model.fit(path[train], y[train].astype(int))
+        out[split.test] = model.predict_proba(path[split.test])[:, 1]
+    return out
 
 
 def lexical_row(model: str) -> str:
@@ -282,6 +316,7 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
             part = part.join(more[[prediction_column(m, HORIZON) for m in personal_lm]])
         predictions.append(part)
     predictions = pd.concat(predictions)
+    predictions[ORACLE_PATH] = oracle_path(latent, features.index, labels, splits)
     rows = predictions[predictions[f"y_{HORIZON}"].notna()]
 
     def statistics(draw: pd.DataFrame) -> dict[str, float]:
@@ -297,14 +332,15 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
             if "+minillm" in m
         }
         out["oracle/auroc"] = oracle
+        out[f"{ORACLE_PATH}/auroc"] = auroc(y, draw[ORACLE_PATH].to_numpy())
         return out
 
     intervals = patient_bootstrap(rows, statistics, n_boot=args.boot, seed=args.seed)
     table = []
-    for model in [*models, "oracle"]:
+    for model in [*models, "oracle", ORACLE_PATH]:
         row = {"vocabulary": vocabulary, "forecaster": model}
         row["auroc"] = intervals[f"{model}/auroc"]
-        if model != "oracle":
+        if model not in ("oracle", ORACLE_PATH):
             row["vs_tfidf"] = intervals[f"{model}/vs_tfidf"]
             row["gap"] = intervals[f"{model}/gap"]
             row["vs_lexical"] = intervals.get(f"{model}/vs_lexical")
@@ -327,11 +363,11 @@ for vocabulary in ("default", "alt"):
     header = f"{'forecaster':<28}{'AUROC':>24}{'minus tfidf':>26}{'oracle minus model':>26}"
     print(header + (f"{'minus lexical':>26}" if args.minillm else ""))
     for row in table.itertuples():
-        extra = "" if row.forecaster == "oracle" else f"{row.vs_tfidf!s:>26}{row.gap!s:>26}"
+        extra = "" if "oracle" in row.forecaster else f"{row.vs_tfidf!s:>26}{row.gap!s:>26}"
         if "+minillm" in row.forecaster:
             extra += f"{row.vs_lexical!s:>26}"
         print(f"{row.forecaster:<28}{row.auroc!s:>24}{extra}")
-    models = table[~table["forecaster"].isin(["tfidf", "oracle"])]
+    models = table[~table["forecaster"].isin(["tfidf", "oracle", ORACLE_PATH])]
     best = models.iloc[int(np.argmax([iv.estimate for iv in models["auroc"]]))]
     margin = best["vs_tfidf"].estimate
     held = margin >= TARGET
@@ -349,7 +385,7 @@ for vocabulary in ("default", "alt"):
         lm_verdicts[vocabulary] = max(gains.values()) >= LM_TARGET
         shown = ", ".join(f"{m} {g:+.3f}" for m, g in gains.items())
         print(
-            f"MiniLLM features added to lexical: {shown} AUROC "
+            f"MiniLLM features added (to lexical; to its text path for trajectory): {shown} AUROC "
             f"(target >= +{LM_TARGET:.2f} on alt"
             + (
                 f": {'holds' if lm_verdicts[vocabulary] else 'does not hold'})"
@@ -360,8 +396,8 @@ for vocabulary in ("default", "alt"):
 print(f"\ntarget on both vocabularies: {'holds' if all(verdicts) else 'does not hold'}")
 if args.minillm:
     print(
-        f"MiniLLM target on alt (+{LM_TARGET:.2f} for logistic or gbm, with or without "
-        "baselines): "
+        f"MiniLLM target on alt (+{LM_TARGET:.2f} for logistic, gbm or trajectory, with or "
+        "without baselines): "
         f"{'holds' if lm_verdicts['alt'] else 'does not hold'}"
     )
 print(f"runtime {time.perf_counter() - started:.0f} s")

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import Field, PositiveInt, field_validator
 
 from emkit.columns import proba_column
+from emkit.features.schema import ColumnRole, FeatureSchema
 from emkit.forecasters.tfidf import TfidfForecaster
 
 __all__ = ["TrajectoryForecaster", "score_trajectory"]
@@ -91,6 +92,9 @@ class TrajectoryForecaster(TfidfForecaster):
        maxima over ``windows``, whether it is rising, and how far it is from the patient's
        usual score (the median of the ``baseline_days`` days before).
 
+    With ``roles``, the numeric feature columns of those roles (for example the MiniLLM's) join
+    the path regression as they are on the day, after median imputation.
+
     A forecast for day *t* reads text of days up to *t* only (:attr:`lookback` rows back).
     :meth:`top_terms` lists the day score's n-grams and :meth:`path_weights` the second stage's
     weights. Saved with ``skops``.
@@ -122,6 +126,11 @@ class TrajectoryForecaster(TfidfForecaster):
         path_C: float = Field(
             default=1.0, gt=0, description="Inverse L2 regularisation of the path regression."
         )
+        roles: list[ColumnRole] | None = Field(
+            default=None,
+            description="Numeric columns of these roles join the path regression, as they are "
+            "on the day (default: none, the text alone).",
+        )
 
         @field_validator("windows")
         @classmethod
@@ -134,6 +143,7 @@ class TrajectoryForecaster(TfidfForecaster):
         """Validate options; nothing is fitted yet."""
         super().__init__(**options)
         self.path_models_: dict[int, Any] = {}
+        self.feature_columns_: list[str] = []
 
     @property
     def lookback(self) -> int:
@@ -141,19 +151,46 @@ class TrajectoryForecaster(TfidfForecaster):
         reach = max(max(self.options.windows) - 1, self.options.lags, self.options.baseline_days)
         return reach + self.options.days - 1
 
-    def _path(self, scores: pd.Series) -> pd.DataFrame:
-        return score_trajectory(
+    def _design(self, features: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
+        """What the path regression reads: the scores' path, then the ``roles`` columns."""
+        path = score_trajectory(
             scores, self.options.windows, self.options.lags, self.options.baseline_days
         )
+        if not self.feature_columns_:
+            return path
+        missing = [c for c in self.feature_columns_ if c not in features.columns]
+        if missing:
+            raise KeyError(f"features lack columns the model was fitted on: {missing[:10]}")
+        return pd.concat([path, features[self.feature_columns_].astype(float)], axis=1)
+
+    def _role_columns(self, features: pd.DataFrame) -> list[str]:
+        """The numeric, non-text columns of ``features`` with one of the ``roles``."""
+        if self.options.roles is None:
+            return []
+        schema = FeatureSchema.of(features)
+        wanted = set(self.options.roles)
+        columns = [
+            str(c)
+            for c in features.select_dtypes(include="number").columns
+            if schema.role(str(c)) in wanted and schema.role(str(c)) is not ColumnRole.TEXT
+        ]
+        if not columns:
+            raise ValueError(
+                f"forecaster {self.name!r}: no numeric feature columns with roles "
+                f"{sorted(r.value for r in wanted)} (columns: {list(features.columns)[:20]})"
+            )
+        return columns
 
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]) -> Self:
         """Fit the day score (and its out-of-fold scores), then the path regression, per horizon."""
+        from sklearn.impute import SimpleImputer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         targets, documents = self._prepare(features, labels, horizons)
         self.path_models_ = {}
+        self.feature_columns_ = self._role_columns(features)
         matrix = self._vectorise(documents)
         if matrix is None:
             return self
@@ -166,8 +203,9 @@ class TrajectoryForecaster(TfidfForecaster):
                 target[labelled] = y.to_numpy()
                 held_out = self._out_of_fold(matrix, target, folds)
                 self.models_[h] = self._regression().fit(matrix[labelled], target[labelled])
-                design = self._path(pd.Series(held_out, index=features.index))
+                design = self._design(features, pd.Series(held_out, index=features.index))
                 path = make_pipeline(
+                    SimpleImputer(strategy="median", keep_empty_features=True),
                     StandardScaler(),
                     LogisticRegression(
                         C=self.options.path_C,
@@ -223,22 +261,42 @@ class TrajectoryForecaster(TfidfForecaster):
             return super().predict_proba(features)
         out = pd.DataFrame(index=features.index)
         for h in self.horizons_:
-            design = self._path(self.day_scores(features, h))
+            design = self._design(features, self.day_scores(features, h))
             with self._threads():
                 out[proba_column(h)] = self.path_models_[h].predict_proba(design)[:, 1]
         return out
 
     def path_weights(self, horizon: int) -> pd.Series:
-        """The path regression's weight on each :func:`score_trajectory` column (standardised)."""
+        """The path regression's weight on each of its columns (standardised).
+
+        The columns are those of :func:`score_trajectory`, then the ``roles`` feature columns.
+        """
         if int(horizon) not in self.path_models_:
             return pd.Series(dtype=float, name="weight")
         path = self.path_models_[int(horizon)]
         names = [str(c) for c in path[0].feature_names_in_]
         return pd.Series(path[-1].coef_[0], index=names, name="weight")
 
+    def feature_importance(self) -> pd.Series:
+        """Importance of the text columns (as ``tfidf``'s) and of each ``roles`` column.
+
+        A ``roles`` column's importance is its mean absolute path weight over the horizons.
+        """
+        importance = super().feature_importance()
+        if not self.feature_columns_ or not self.path_models_:
+            return importance
+        weights = pd.concat([self.path_weights(h).abs() for h in self.path_models_], axis=1)
+        extra = weights.loc[self.feature_columns_].mean(axis=1).rename("importance")
+        combined: pd.Series = pd.concat([importance, extra]).rename("importance")
+        return combined
+
     def _state(self) -> dict[str, Any]:
-        return super()._state() | {"path_models": {str(h): m for h, m in self.path_models_.items()}}
+        return super()._state() | {
+            "path_models": {str(h): m for h, m in self.path_models_.items()},
+            "feature_columns": list(self.feature_columns_),
+        }
 
     def _restore(self, state: dict[str, Any]) -> None:
         super()._restore(state)
         self.path_models_ = {int(h): m for h, m in state["path_models"].items()}
+        self.feature_columns_ = [str(c) for c in state["feature_columns"]]
