@@ -189,3 +189,31 @@ def test_trajectory_in_an_evaluation_next_to_tfidf():
     result = evaluate(features, labels, factories, splits, [14], n_boot=0)
     scores = result.scores[14]
     assert scores["trajectory"]["auroc"].estimate > scores["tfidf"]["auroc"].estimate
+
+
+def test_roles_add_feature_columns_to_the_path_regression(tmp_path):
+    features, labels = _rising_problem(n_patients=4, n_days=90)
+    rng = np.random.default_rng(3)
+    rising = labels[emkit.label_column(14)].to_numpy()
+    features["lex_signal"] = rising + rng.normal(0, 0.3, len(features))  # role lexical (prefix)
+    features.loc[features.index[::7], "lex_signal"] = np.nan  # imputed, not an error
+    plain = emkit.get_forecaster("trajectory", min_df=1).fit(features, labels, H)
+    assert "lex_signal" not in plain.path_weights(14).index
+    model = emkit.get_forecaster("trajectory", min_df=1, roles=["lexical"])
+    model.fit(features, labels, H)
+    assert model.feature_columns_ == ["lex_signal"]
+    assert list(model.path_weights(14).index[-1:]) == ["lex_signal"]
+    assert set(model.feature_importance().index) == {"text", "lex_signal"}
+    y = labels[emkit.label_column(14)].to_numpy()
+    score = {
+        name: auroc(y, m.predict_proba(features)[emkit.proba_column(14)].to_numpy())
+        for name, m in (("plain", plain), ("roles", model))
+    }
+    assert score["roles"] > score["plain"], score
+    model.save(tmp_path / "model")
+    loaded = emkit.TrajectoryForecaster.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(model.predict_proba(features), loaded.predict_proba(features))
+    with pytest.raises(KeyError, match="lex_signal"):
+        model.predict_proba(features.drop(columns="lex_signal"))
+    with pytest.raises(ValueError, match=r"no numeric feature columns with roles \['perplexity'\]"):
+        emkit.get_forecaster("trajectory", roles=["perplexity"]).fit(features, labels, H)
