@@ -60,6 +60,32 @@ def rolling_design(features: pd.DataFrame, windows: Sequence[int]) -> pd.DataFra
     return design.loc[features.index]
 
 
+def numeric_columns(
+    features: pd.DataFrame, roles: Sequence[ColumnRole] | None, forecaster: str
+) -> list[str]:
+    """The numeric, non-``text`` columns of ``features``, of ``roles`` when given.
+
+    Raises:
+        ValueError: no such column; the message names the ``forecaster``, the roles and the
+            frame's columns.
+    """
+    schema = FeatureSchema.of(features)
+    wanted = set(roles) if roles is not None else None
+    columns = [
+        str(c)
+        for c in features.select_dtypes(include="number").columns
+        if schema.role(str(c)) is not ColumnRole.TEXT
+        and (wanted is None or schema.role(str(c)) in wanted)
+    ]
+    if not columns:
+        raise ValueError(
+            f"forecaster {forecaster!r}: no numeric feature columns"
+            + (f" with roles {sorted(r.value for r in wanted)}" if wanted else "")
+            + f" (columns: {list(features.columns)[:20]})"
+        )
+    return columns
+
+
 def source_feature(column: str) -> str:
     """The input feature a design column was derived from (``x__mean7d`` → ``x``)."""
     return column.split(DERIVED_SEPARATOR, 1)[0]
@@ -129,21 +155,7 @@ class _SklearnForecaster(Forecaster):
         Roles come from the frame's schema (:meth:`FeatureSchema.of
         <emkit.FeatureSchema.of>`).
         """
-        schema = FeatureSchema.of(features)
-        wanted = set(self.options.roles) if self.options.roles is not None else None
-        columns = [
-            str(c)
-            for c in features.select_dtypes(include="number").columns
-            if schema.role(str(c)) is not ColumnRole.TEXT
-            and (wanted is None or schema.role(str(c)) in wanted)
-        ]
-        if not columns:
-            raise ValueError(
-                f"forecaster {self.name!r}: no numeric feature columns"
-                + (f" with roles {sorted(r.value for r in wanted)}" if wanted else "")
-                + f" (columns: {list(features.columns)[:20]})"
-            )
-        return columns
+        return numeric_columns(features, self.options.roles, self.name)
 
     @property
     def lookback(self) -> int:

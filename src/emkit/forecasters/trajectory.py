@@ -19,7 +19,8 @@ import pandas as pd
 from pydantic import Field, PositiveInt, field_validator
 
 from emkit.columns import proba_column
-from emkit.features.schema import ColumnRole, FeatureSchema
+from emkit.features.schema import ColumnRole
+from emkit.forecasters.sklearn import numeric_columns
 from emkit.forecasters.tfidf import TfidfForecaster
 
 __all__ = ["TrajectoryForecaster", "score_trajectory"]
@@ -164,22 +165,10 @@ class TrajectoryForecaster(TfidfForecaster):
         return pd.concat([path, features[self.feature_columns_].astype(float)], axis=1)
 
     def _role_columns(self, features: pd.DataFrame) -> list[str]:
-        """The numeric, non-text columns of ``features`` with one of the ``roles``."""
+        """The numeric, non-text columns of ``features`` with one of the ``roles`` (or none)."""
         if self.options.roles is None:
             return []
-        schema = FeatureSchema.of(features)
-        wanted = set(self.options.roles)
-        columns = [
-            str(c)
-            for c in features.select_dtypes(include="number").columns
-            if schema.role(str(c)) in wanted and schema.role(str(c)) is not ColumnRole.TEXT
-        ]
-        if not columns:
-            raise ValueError(
-                f"forecaster {self.name!r}: no numeric feature columns with roles "
-                f"{sorted(r.value for r in wanted)} (columns: {list(features.columns)[:20]})"
-            )
-        return columns
+        return numeric_columns(features, self.options.roles, self.name)
 
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]) -> Self:
         """Fit the day score (and its out-of-fold scores), then the path regression, per horizon."""
