@@ -81,8 +81,8 @@ class ColumnRole(StrEnum):
     #: :func:`~emkit.baseline_deviations`): z-scored against days before *t* only.
     BASELINE = "baseline"
     #: The text of the day (a string column, :class:`~emkit.TextExtractor`): read by text
-    #: forecasters (``tfidf``), never by numeric ones, never reduced or z-scored. The SQLite
-    #: store does not keep text: it refuses a frame holding a text column.
+    #: forecasters (``tfidf``, ``trajectory``), never by numeric ones, never reduced or
+    #: z-scored. The SQLite store does not keep text: it refuses a frame holding a text column.
     TEXT = "text"
     #: Any other numeric feature.
     SCALAR = "scalar"
