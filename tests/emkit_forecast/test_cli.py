@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -153,8 +154,8 @@ def test_load_features_sends_a_connection_string_to_the_store_hint():
     assert "secret" not in str(caught.value)
 
 
-def test_text_forecasters_evaluate_train_and_predict_from_a_parquet_file(workspace):
-    """A feature file may hold the day's text: ``tfidf`` and ``trajectory`` read it."""
+def test_text_forecasters_read_a_parquet_file_that_holds_the_text(workspace):
+    """A feature file may hold the day's text: it is kept, and no --cohort is needed."""
     import pandas as pd
 
     from emkit.evaluation import normalise_index
@@ -170,19 +171,57 @@ def test_text_forecasters_evaluate_train_and_predict_from_a_parquet_file(workspa
     loaded = load_features(path)
     assert loaded["text"].str.len().gt(0).any()
     assert emkit.FeatureSchema.of(loaded).role("text") == emkit.ColumnRole.TEXT
-    cohort, features = str(workspace / "cohort"), str(path)
+    model = workspace / "tfidf-model"
+    args = ["train", str(workspace / "cohort"), "--features", str(path), "-f", "tfidf"]
+    assert runner.invoke(app, [*args, "--out", str(model)]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(model), "--features", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 8
+
+
+def test_text_forecasters_take_the_text_from_the_cohort_next_to_a_store(workspace):
+    """The store keeps no text: evaluate and train read it from COHORT, predict from --cohort."""
+    cohort, store = str(workspace / "cohort"), str(workspace / "f.db")
     out = workspace / "text-evaluation"
     result = runner.invoke(
         app,
-        ["evaluate", cohort, "--features", features, "-f", "tfidf", "-f", "trajectory",
+        ["evaluate", cohort, "--features", store, "-f", "tfidf", "-f", "trajectory",
          "--horizon", "14", "--ablation", "none", "--boot", "10", "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     scores = json.loads((out / "evaluation.json").read_text())
     assert "trajectory" in json.dumps(scores)
     model = workspace / "trajectory-model"
-    args = ["train", cohort, "--features", features, "-f", "trajectory", "--horizon", "14"]
+    args = ["train", cohort, "--features", store, "-f", "trajectory", "--horizon", "14"]
     assert runner.invoke(app, [*args, "--out", str(model)]).exit_code == 0
-    result = runner.invoke(app, ["predict", str(model), "--features", features, "--json"])
+    result = runner.invoke(app, ["predict", str(model), "--features", store])
+    assert isinstance(result.exception, emkit.EmkitError)
+    assert "pass --cohort DIR" in str(result.exception)
+    assert "'trajectory' reads the day's text" in str(result.exception)
+    result = runner.invoke(
+        app, ["predict", str(model), "--features", store, "--cohort", cohort, "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)) == 8
+
+
+def test_cohort_text_aligns_the_messages_to_the_feature_rows(workspace):
+    from emkit.evaluation import cohort_text
+    from emkit.evaluation.data import load_features
+
+    features = load_features(workspace / "f.db")
+    extra_day = (features.index[0][0], features.index[0][1] - pd.Timedelta(days=400))
+    padded = pd.concat([features, features.iloc[:1].set_axis(pd.MultiIndex.from_tuples(
+        [extra_day], names=features.index.names))])  # fmt: skip
+    with_text = cohort_text(padded, workspace / "cohort")
+    assert with_text.index.equals(padded.index)
+    assert emkit.FeatureSchema.of(with_text).role("text") == emkit.ColumnRole.TEXT
+    assert with_text.loc[extra_day, "text"] == ""  # a day without messages
+    first = emkit.read_cohort(workspace / "cohort")[0]
+    day = next(d for d in first.days() if d.messages)
+    row = with_text.loc[(first.patient_id, pd.Timestamp(day.date)), "text"]
+    assert day.messages[0].text in row
+    assert cohort_text(with_text, workspace / "nowhere") is with_text  # holds text already
+    stranger = padded.rename(index=lambda p: "zz" if isinstance(p, str) else p, level=0)
+    with pytest.raises(emkit.EmkitError, match="no patient of the cohort has features"):
+        cohort_text(stranger, workspace / "cohort")

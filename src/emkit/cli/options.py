@@ -163,3 +163,15 @@ def executor_options(
     if workers is not None:
         options["workers"] = workers
     return options
+
+
+def reads_text(forecasters: Sequence[str]) -> bool:
+    """Whether any of the named forecasters reads the day's text (``tfidf``, ``trajectory``).
+
+    Raises:
+        UnknownPluginError: a name no plugin registers, listing the valid names.
+    """
+    from emkit.plugins import host
+
+    classes = [host.get_class("forecaster", name) for name in forecasters]
+    return any(bool(getattr(cls, "reads_text", False)) for cls in classes)

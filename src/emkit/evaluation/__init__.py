@@ -21,7 +21,13 @@ from emkit.evaluation.ablation import (
     run_ablation,
 )
 from emkit.evaluation.bootstrap import Interval, patient_bootstrap
-from emkit.evaluation.data import cohort_labels, load_features, load_latent, normalise_index
+from emkit.evaluation.data import (
+    cohort_labels,
+    cohort_text,
+    load_features,
+    load_latent,
+    normalise_index,
+)
 from emkit.evaluation.experiment import (
     ORACLE,
     Evaluation,
@@ -62,6 +68,7 @@ __all__ = [
     "binary_metrics",
     "calibration_table",
     "cohort_labels",
+    "cohort_text",
     "evaluate",
     "experiment_columns",
     "factories",

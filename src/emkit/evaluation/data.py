@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "cohort_labels",
+    "cohort_text",
     "cohort_onsets",
     "load_features",
     "load_latent",
@@ -108,6 +109,38 @@ def load_features(
     text = [c for c in schema.columns_with(ColumnRole.TEXT) if c in frame.columns]
     kept = [c for c in frame.columns if c in numeric.columns or c in text]
     return schema.attach(frame[kept])
+
+
+def cohort_text(features: pd.DataFrame, cohort: Path | str) -> pd.DataFrame:
+    """``features`` with the day's text from the cohort's messages, for the text forecasters.
+
+    Feature stores do not keep text, so ``tfidf`` and ``trajectory`` get it from the cohort
+    folder the labels come from: the ``text`` column of :class:`~emkit.TextExtractor` (role
+    ``text``), aligned to ``features``' rows (``""`` on a row whose patient or day has no
+    message). A frame that already holds a ``text``-role column is returned as it is.
+
+    Raises:
+        EmkitError: naming the cohort, when none of its patients has a row in ``features``.
+    """
+    from emkit.dataset import read_cohort
+    from emkit.features.schema import ColumnRole, FeatureSchema
+    from emkit.features.text import TEXT_COLUMN, TextExtractor
+
+    schema = FeatureSchema.of(features)
+    if schema.columns_with(ColumnRole.TEXT):
+        return features
+    wanted = set(features.index.get_level_values("patient_id").astype(str))
+    extractor = TextExtractor()
+    parts = [extractor.transform(p.days()) for p in read_cohort(cohort) if p.patient_id in wanted]
+    if not parts:
+        raise EmkitError(
+            f"{cohort}: no patient of the cohort has features (features of "
+            f"{', '.join(sorted(wanted)[:5])}{', ...' if len(wanted) > 5 else ''})"
+        )
+    text = normalise_index(pd.concat(parts))[TEXT_COLUMN]
+    merged = features.copy()
+    merged[TEXT_COLUMN] = text.reindex(features.index).fillna("").astype(object)
+    return FeatureSchema.merge(schema, extractor.schema()).attach(merged)
 
 
 def cohort_onsets(cohort: Path) -> pd.DataFrame:

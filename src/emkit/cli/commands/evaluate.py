@@ -58,7 +58,8 @@ def evaluate_command(
     """Evaluate forecasters on COHORT; write evaluation.json and predictions to --out.
 
     Onsets and the oracle (latent.parquet) always come from COHORT; labels from ``--labels``
-    (``emkit prepare``) when given, else from COHORT's events.
+    (``emkit prepare``) when given, else from COHORT's events. Text forecasters (``tfidf``,
+    ``trajectory``) read the day's text from COHORT's messages when the features hold none.
     """
     forecaster = forecaster or ["prevalence", "logistic", "gbm"]
     option = option or []
@@ -66,10 +67,11 @@ def evaluate_command(
     from rich.table import Table
 
     from _sdk.cli import console, stderr_console
-    from emkit.cli.options import parse_options, store_options
+    from emkit.cli.options import parse_options, reads_text, store_options
     from emkit.evaluation.data import (
         cohort_labels,
         cohort_onsets,
+        cohort_text,
         load_features,
         load_latent,
         read_labels,
@@ -79,6 +81,8 @@ def evaluate_command(
     frame = load_features(
         features, feature_set, backend=store_backend, store_options=store_options(store_option)
     )
+    if reads_text(forecaster):  # a store keeps no text: take the day's text from COHORT
+        frame = cohort_text(frame, cohort)
     if labels_file is not None:
         labels, onsets = read_labels(labels_file, horizon), cohort_onsets(cohort)
     else:

@@ -28,20 +28,37 @@ def predict_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     store_backend: StoreBackend = DEFAULT_STORE_BACKEND,
     store_option: StoreOptions = None,
+    cohort: Annotated[
+        Path | None,
+        typer.Option(
+            "--cohort",
+            help="Cohort folder whose messages give the day's text, for a text forecaster "
+            "(tfidf, trajectory) when the features hold none.",
+        ),
+    ] = None,
 ) -> None:
     """Print P(relapse within h days) at each patient's latest day with features."""
     from rich.table import Table
 
     from _sdk.cli import console
-    from emkit.cli.options import store_options
+    from emkit.cli.options import reads_text, store_options
     from emkit.columns import proba_column
-    from emkit.evaluation.data import load_features
+    from emkit.evaluation.data import cohort_text, load_features
+    from emkit.features.schema import ColumnRole, FeatureSchema
     from emkit.forecasters.model_folder import latest_risk, load_model
 
     trained = load_model(model)
     frame = load_features(
         features, feature_set, backend=store_backend, store_options=store_options(store_option)
     )
+    name = str(trained.manifest["forecaster"])
+    if reads_text([name]) and not FeatureSchema.of(frame).columns_with(ColumnRole.TEXT):
+        if cohort is None:
+            raise EmkitError(
+                f"{features}: holds no text, and forecaster {name!r} reads the day's text: "
+                "pass --cohort DIR, the cohort whose messages give it"
+            )
+        frame = cohort_text(frame, cohort)
     try:
         latest = latest_risk(trained, frame)
     except EmkitError as exc:  # name the feature file in the message

@@ -41,13 +41,14 @@ def train_command(
 
     Features come from a feature store (``emkit features``; ``--store-backend``, default
     sqlite) or a .parquet/.csv file. Labels come from ``--labels`` (``emkit prepare``) or are
-    built from COHORT's events with the default recovery window.
+    built from COHORT's events with the default recovery window. Text forecasters (``tfidf``,
+    ``trajectory``) read the day's text from COHORT's messages when the features hold none.
     """
     option = option or []
     horizon = horizon or [7, 14, 30]
     from _sdk.cli import console
-    from emkit.cli.options import store_options
-    from emkit.evaluation.data import cohort_labels, load_features, read_labels
+    from emkit.cli.options import reads_text, store_options
+    from emkit.evaluation.data import cohort_labels, cohort_text, load_features, read_labels
     from emkit.forecasters.model_folder import save_model
     from emkit.plugins import get_forecaster
 
@@ -57,6 +58,8 @@ def train_command(
     frame = load_features(
         features, feature_set, backend=store_backend, store_options=store_options(store_option)
     )
+    if reads_text([forecaster]):  # a store keeps no text: take the day's text from COHORT
+        frame = cohort_text(frame, cohort)
     if labels_file is not None:
         labels = read_labels(labels_file, horizon)
     else:
