@@ -47,7 +47,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from _sdk import atomic_write_bytes
-from _sdk.sqlite import transaction
+from _sdk.sqlite import transaction, use_wal
 from emkit.errors import EmkitError
 from emkit.features.schema import ColumnRole, FeatureSchema
 from emkit.interfaces import FeatureStore
@@ -216,8 +216,12 @@ class SQLiteFeatureStore(FeatureStore):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.options.timeout_s, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            use_wal(conn, self.options.timeout_s)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @contextmanager

@@ -34,7 +34,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from _sdk.sqlite import transaction
+from _sdk.sqlite import transaction, use_wal
 from medcards.study.errors import StudyDatabaseError, StudyDatabaseVersionError, StudyError
 
 __all__ = [
@@ -166,7 +166,7 @@ def connect(path: str | Path, *, migrations: list[list[str]] | None = None) -> s
                 f"versions up to {len(steps)}: upgrade medcards to open it"
             )
         if label != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(conn, timeout_s=30.0)
         # NORMAL in WAL mode: a committed transaction survives a crash of the process.
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, label, version, steps)
