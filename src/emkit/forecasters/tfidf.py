@@ -180,12 +180,12 @@ class TfidfForecaster(Forecaster):
         self.vectorizer_ = vectorizer
         return matrix
 
-    def _regression(self) -> Any:
-        """A fresh class-balanced L2 logistic regression with the options' settings."""
+    def _regression(self, C: float | None = None) -> Any:
+        """A fresh class-balanced L2 logistic regression (``C`` defaults to the option's)."""
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(
-            C=self.options.C,
+            C=self.options.C if C is None else C,
             class_weight="balanced",
             max_iter=self.options.max_iter,
             random_state=self.options.random_state,

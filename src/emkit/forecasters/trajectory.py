@@ -173,7 +173,6 @@ class TrajectoryForecaster(TfidfForecaster):
     def fit(self, features: pd.DataFrame, labels: pd.DataFrame, horizons: Sequence[int]) -> Self:
         """Fit the day score (and its out-of-fold scores), then the path regression, per horizon."""
         from sklearn.impute import SimpleImputer
-        from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
@@ -196,12 +195,7 @@ class TrajectoryForecaster(TfidfForecaster):
                 path = make_pipeline(
                     SimpleImputer(strategy="median", keep_empty_features=True),
                     StandardScaler(),
-                    LogisticRegression(
-                        C=self.options.path_C,
-                        class_weight="balanced",
-                        max_iter=self.options.max_iter,
-                        random_state=self.options.random_state,
-                    ),
+                    self._regression(self.options.path_C),
                 )
                 self.path_models_[h] = path.fit(design.iloc[labelled], target[labelled])
         return self
@@ -237,9 +231,15 @@ class TrajectoryForecaster(TfidfForecaster):
         """The first stage's score (log-odds) of each row's text, for a fitted ``horizon``."""
         if int(horizon) not in self.models_:
             raise KeyError(f"no day score for horizon {horizon} (fitted: {sorted(self.models_)})")
-        matrix = self.vectorizer_.transform(self._documents(features).to_numpy())
+        return self._day_scores(features, self._matrix(features), int(horizon))
+
+    def _matrix(self, features: pd.DataFrame) -> Any:
+        """The TF-IDF rows of ``features``' documents (one pass, shared by every horizon)."""
+        return self.vectorizer_.transform(self._documents(features).to_numpy())
+
+    def _day_scores(self, features: pd.DataFrame, matrix: Any, horizon: int) -> pd.Series:
         with self._threads():
-            values = self.models_[int(horizon)].decision_function(matrix)
+            values = self.models_[horizon].decision_function(matrix)
         return pd.Series(values, index=features.index, name="day_score")
 
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -249,8 +249,9 @@ class TrajectoryForecaster(TfidfForecaster):
         if self.vectorizer_ is None:
             return super().predict_proba(features)
         out = pd.DataFrame(index=features.index)
+        matrix = self._matrix(features)
         for h in self.horizons_:
-            design = self._design(features, self.day_scores(features, h))
+            design = self._design(features, self._day_scores(features, matrix, h))
             with self._threads():
                 out[proba_column(h)] = self.path_models_[h].predict_proba(design)[:, 1]
         return out
