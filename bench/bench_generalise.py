@@ -8,10 +8,13 @@ forecaster ``tfidf``, of ``trajectory`` (a score of each day's text and a regres
 recent path), of ``logistic`` and ``gbm`` on lexical features with and without the
 personal-baseline features, and of the oracle (the latent signal), all on the same rows of the
 same rolling-origin folds, with each model's paired difference from ``tfidf`` (patient
-bootstrap interval) and its gap to the oracle. A second reference, ``oracle path``, is what a
-perfect reader of the text could reach by following the signal over time: a logistic
-regression on ``emkit.score_trajectory`` of the latent signal itself, fitted on each fold's
-training rows.
+bootstrap interval) and its gap to the oracle. Two more references read the hidden signal
+too, so no forecaster can use them: ``oracle path`` is what a perfect reader of the text could
+reach by following the signal over time (a logistic regression on ``emkit.score_trajectory``
+of the latent signal itself, fitted on each fold's training rows), and ``latent reader`` is
+``trajectory``'s design taught the hidden signal itself: the same TF-IDF of each day's text,
+regressed onto the latent signal instead of the labels, and the same kind of path regression
+on its scores.
 
 ``--minillm`` adds the MiniLLM ablation: for each vocabulary a TinyGPT (preset ``tiny``) is
 trained on that cohort's text, its ``minillm`` features (``llm_*``) are extracted through
@@ -245,25 +248,78 @@ def forecasters() -> dict[str, Callable[[], emkit.Forecaster]]:
 
 
 ORACLE_PATH = "oracle path"
+LATENT_READER = "latent reader"
+#: Rows that are not forecasters: they read the hidden signal.
+REFERENCES = ("oracle", ORACLE_PATH, LATENT_READER)
 
 
-def oracle_path(
-    latent: pd.Series, index: pd.Index, labels: pd.DataFrame, splits: list[Split]
+def path_regression(
+    scores_for: Callable[[Split], pd.Series],
+    index: pd.Index,
+    labels: pd.DataFrame,
+    splits: list[Split],
 ) -> pd.Series:
-    """Held-out P(relapse) from the latent signal's own path, one fold at a time."""
+    """Held-out P(relapse) from the path of a day score, one fold at a time.
+
+    ``scores_for(split)`` gives every row's day score for that fold (it may use the fold's
+    training rows only); a standardised logistic regression on its ``emkit.score_trajectory``
+    is fitted on the training rows and predicts the test rows.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    path = emkit.score_trajectory(latent.reindex(index).fillna(latent.median()))
     y = labels[emkit.label_column(HORIZON)].reindex(index)
     out = pd.Series(np.nan, index=index)
     for split in splits:
+        path = emkit.score_trajectory(scores_for(split))
         train = split.train & y.notna().to_numpy()
         model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced"))
         model.fit(path[train], y[train].astype(int))
         out[split.test] = model.predict_proba(path[split.test])[:, 1]
     return out
+
+
+def oracle_path(
+    latent: pd.Series, index: pd.Index, labels: pd.DataFrame, splits: list[Split]
+) -> pd.Series:
+    """Held-out P(relapse) from the latent signal's own path."""
+    signal = latent.reindex(index).fillna(latent.median())
+    return path_regression(lambda split: signal, index, labels, splits)
+
+
+def latent_reader(
+    text: pd.Series, latent: pd.Series, labels: pd.DataFrame, splits: list[Split]
+) -> pd.Series:
+    """Held-out P(relapse) from the path of a day reader trained on the latent signal itself.
+
+    ``trajectory``'s design with a day score that is taught the hidden signal (which no real
+    forecaster has): the same TF-IDF of each day's text, but a ridge regression onto the latent
+    signal instead of a logistic regression onto the labels; its scores then go through the
+    same kind of path regression.
+    Training rows are scored out of fold (5 groups of patients), as ``trajectory`` does.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import Ridge
+
+    index = text.index
+    documents = text.fillna("").astype(str).to_numpy()
+    signal = latent.reindex(index).fillna(latent.median()).to_numpy()
+    patients = pd.factorize(index.get_level_values("patient_id"))[0]
+    groups = np.random.default_rng(args.seed).permutation(patients.max() + 1) % 5
+
+    def scores_for(split: Split) -> pd.Series:
+        train = np.flatnonzero(split.train)
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        matrix = vectorizer.fit(documents[train]).transform(documents)
+        scores = Ridge(alpha=3.0).fit(matrix[train], signal[train]).predict(matrix)
+        for group in range(5):
+            held = train[groups[patients[train]] == group]
+            rest = train[groups[patients[train]] != group]
+            scores[held] = Ridge(alpha=3.0).fit(matrix[rest], signal[rest]).predict(matrix[held])
+        return pd.Series(scores, index=index)
+
+    return path_regression(scores_for, index, labels, splits)
 
 
 def lexical_row(model: str) -> str:
@@ -317,6 +373,7 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
         predictions.append(part)
     predictions = pd.concat(predictions)
     predictions[ORACLE_PATH] = oracle_path(latent, features.index, labels, splits)
+    predictions[LATENT_READER] = latent_reader(features[emkit.TEXT_COLUMN], latent, labels, splits)
     rows = predictions[predictions[f"y_{HORIZON}"].notna()]
 
     def statistics(draw: pd.DataFrame) -> dict[str, float]:
@@ -332,16 +389,19 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
             if "+minillm" in m
         }
         out["oracle/auroc"] = oracle
-        out[f"{ORACLE_PATH}/auroc"] = auroc(y, draw[ORACLE_PATH].to_numpy())
+        out["oracle/vs_tfidf"] = oracle - scores["tfidf"]
+        for reference in (ORACLE_PATH, LATENT_READER):
+            out[f"{reference}/auroc"] = auroc(y, draw[reference].to_numpy())
+            out[f"{reference}/vs_tfidf"] = out[f"{reference}/auroc"] - scores["tfidf"]
         return out
 
     intervals = patient_bootstrap(rows, statistics, n_boot=args.boot, seed=args.seed)
     table = []
-    for model in [*models, "oracle", ORACLE_PATH]:
+    for model in [*models, "oracle", ORACLE_PATH, LATENT_READER]:
         row = {"vocabulary": vocabulary, "forecaster": model}
         row["auroc"] = intervals[f"{model}/auroc"]
-        if model not in ("oracle", ORACLE_PATH):
-            row["vs_tfidf"] = intervals[f"{model}/vs_tfidf"]
+        row["vs_tfidf"] = intervals.get(f"{model}/vs_tfidf")
+        if model not in REFERENCES:
             row["gap"] = intervals[f"{model}/gap"]
             row["vs_lexical"] = intervals.get(f"{model}/vs_lexical")
         table.append(row)
@@ -363,11 +423,13 @@ for vocabulary in ("default", "alt"):
     header = f"{'forecaster':<28}{'AUROC':>24}{'minus tfidf':>26}{'oracle minus model':>26}"
     print(header + (f"{'minus lexical':>26}" if args.minillm else ""))
     for row in table.itertuples():
-        extra = "" if "oracle" in row.forecaster else f"{row.vs_tfidf!s:>26}{row.gap!s:>26}"
+        extra = f"{row.vs_tfidf!s:>26}" if row.vs_tfidf is not None else ""
+        if row.forecaster not in REFERENCES:
+            extra += f"{row.gap!s:>26}"
         if "+minillm" in row.forecaster:
             extra += f"{row.vs_lexical!s:>26}"
         print(f"{row.forecaster:<28}{row.auroc!s:>24}{extra}")
-    models = table[~table["forecaster"].isin(["tfidf", "oracle", ORACLE_PATH])]
+    models = table[~table["forecaster"].isin(["tfidf", *REFERENCES])]
     best = models.iloc[int(np.argmax([iv.estimate for iv in models["auroc"]]))]
     margin = best["vs_tfidf"].estimate
     held = margin >= TARGET
