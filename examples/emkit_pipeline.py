@@ -1,9 +1,9 @@
 """emkit end to end on a synthetic cohort.
 
 synthetic cohort with chat exports → parse the exports back → features (lexical + MiniLLM) →
-SQLite feature store → evaluate prevalence, logistic, gbm and TFT on leakage-safe splits (with
-the ablation and the validation analyses) → train and save the final models → latest risk per
-patient → HTML report.
+SQLite feature store → evaluate prevalence, the text forecasters tfidf and trajectory, logistic,
+gbm and TFT on leakage-safe splits (with the ablation and the validation analyses) → train and
+save the final models → latest risk per patient → HTML report.
 
 Three sizes, each printing every step's time:
 
@@ -32,6 +32,7 @@ import emkit
 from emkit import export_to_patient, latest_risk, load_model, open_parser, read_cohort, save_model
 from emkit.evaluation import (
     cohort_labels,
+    cohort_text,
     factories,
     fold_features,
     load_latent,
@@ -144,15 +145,17 @@ step(f"features: {features.shape[1]} columns from {[e.name for e in extractors]}
 # 5. Forecasters on the same leakage-safe splits, ablation and analyses.
 #    The TFT is the slow one (pytorch-forecasting builds each sample in Python): the default size
 #    fits it once, as the final model below; --quick and --full also cross-validate it.
-names = ["prevalence", "logistic", "gbm"]
-options: dict[str, dict[str, object]] = {"gbm": {"threads": 2}}
+#    `tfidf` (the reference any learned feature must beat) and `trajectory` read the day's words;
+#    the store keeps no text, so it comes from the cohort's messages.
+names = ["prevalence", "tfidf", "trajectory", "logistic", "gbm"]
+options: dict[str, dict[str, object]] = {name: {"threads": 2} for name in names[1:]}
 has_tft = "tft" in emkit.forecaster_names()
 if has_tft:
     # Small enough for the demo's time budget; `emkit evaluate -f tft` uses the full defaults.
     options["tft"] = {"threads": 2, **SIZE.tft}
 evaluated = [*names, *(["tft"] if has_tft and SIZE.tft_evaluated else [])]
 result, record = run_study(
-    features,
+    cohort_text(features, cohort),
     labels,
     forecasters=factories(evaluated, options),
     horizons=HORIZONS,
