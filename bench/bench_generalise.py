@@ -22,11 +22,13 @@ trained on that cohort's text, its ``minillm`` features (``llm_*``) are extracte
 scored on lexical + MiniLLM features next to lexical alone, on the same rows, with the paired
 difference (``minus lexical``); ``trajectory+minillm`` adds the MiniLLM columns to the path
 regression of ``trajectory`` (its ``minus lexical`` is the difference from ``trajectory``).
-The evaluation replaces the ``llm_emb_*`` block by a PCA fitted
-on each fold's training rows; the other ``llm_*`` columns (perplexity and its trend, attention
-entropy, coherence, drift, ...) enter as they are. The ``+minillm+baseline`` rows add the
-personal baselines of the lexical and the scalar ``llm_*`` columns (per-patient normalisation),
-read from a frame of their own so that the other ``+baseline`` rows see the lexical ones only.
+The evaluation replaces the ``llm_emb_*`` block by a PCA fitted on each fold's training rows
+(8 components; ``--pca-components 0.9`` lets each fold's training rows choose as many as
+explain 90 % of their variance); the other ``llm_*`` columns (perplexity and its trend,
+attention entropy, coherence, drift, ...) enter as they are. The ``+minillm+baseline`` rows
+add the personal baselines of the lexical and the scalar ``llm_*`` columns (per-patient
+normalisation), read from a frame of their own so that the other ``+baseline`` rows see the
+lexical ones only.
 
 Which text the language model is trained on: training-window text only, so that no fold's
 test days (nor its purge gap) are in the LM's training text. By default (``--lm-window
@@ -89,6 +91,12 @@ parser.add_argument(
 parser.add_argument("--lm-preset", default="tiny", help="MiniLLM size preset.")
 parser.add_argument("--lm-steps", type=int, default=300, help="MiniLLM training steps.")
 parser.add_argument(
+    "--pca-components",
+    type=float,
+    default=8,
+    help="Each fold's PCA of the llm_emb_* block: components, or a share of variance in (0, 1).",
+)
+parser.add_argument(
     "--lm-window",
     choices=["per-fold", "first"],
     default="per-fold",
@@ -98,6 +106,10 @@ args = parser.parse_args()
 if args.quick:
     args.patients, args.days, args.folds = 16, 240, 2
     args.lm_steps = min(args.lm_steps, 100)
+#: The per-fold embedding PCA: a count, or a share of the training rows' variance.
+PCA_COMPONENTS: int | float = (
+    args.pca_components if 0 < args.pca_components < 1 else int(args.pca_components)
+)
 
 #: Feature blocks: name -> function(days of one patient) -> frame. A block fitted on text (the
 #: MiniLLM) is trained per fold instead: see ``fold_frames``.
@@ -369,12 +381,27 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
     predictions = []
     for (frame, with_personal_lm), group in zip(frames, groups, strict=True):
         result = evaluate(
-            frame, labels, others, group, [HORIZON], latent=latent, onsets=onsets, n_boot=0
+            frame,
+            labels,
+            others,
+            group,
+            [HORIZON],
+            latent=latent,
+            onsets=onsets,
+            n_boot=0,
+            pca_components=PCA_COMPONENTS,
         )
         part = result.predictions
         if personal_lm:
             more = evaluate(
-                with_personal_lm, labels, personal_lm, group, [HORIZON], latent=latent, n_boot=0
+                with_personal_lm,
+                labels,
+                personal_lm,
+                group,
+                [HORIZON],
+                latent=latent,
+                n_boot=0,
+                pca_components=PCA_COMPONENTS,
             ).predictions
             part = part.join(more[[prediction_column(m, HORIZON) for m in personal_lm]])
         predictions.append(part)
@@ -420,7 +447,11 @@ print(
     f"cohorts: {args.patients} patients x {args.days} days, seed {args.seed}; "
     f"{args.folds} rolling-origin folds (purge {HORIZON} days), horizon {HORIZON} days; "
     f"personal baseline {args.baseline_days} days; {args.boot} patient-bootstrap draws"
-    + (f"; MiniLLM {args.lm_preset}, {args.lm_steps} steps" if args.minillm else "")
+    + (
+        f"; MiniLLM {args.lm_preset}, {args.lm_steps} steps, embedding PCA {PCA_COMPONENTS}"
+        if args.minillm
+        else ""
+    )
 )
 verdicts = []
 lm_verdicts: dict[str, bool] = {}

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emkit import EmbeddingPCA
+from emkit.errors import EmkitError
 from emkit.models import FEATURE_INDEX
 
 
@@ -61,3 +64,60 @@ def test_the_per_fold_pca_projects_days_without_text_and_skips_missing_values():
     assert np.isfinite(components.iloc[0]).all()
     assert components.iloc[1].isna().all()
     assert np.isfinite(components.iloc[2:]).all().all()
+
+
+def _spectrum_frame(strong: int, n_days=80, n_embd=12, seed=0):
+    """Embeddings with ``strong`` high-variance directions and faint noise in the rest."""
+    frame = _frame(["a", "b"], n_days=n_days, n_embd=n_embd, seed=seed)
+    columns = [c for c in frame.columns if c.startswith("llm_emb_")]
+    rng = np.random.default_rng(seed)
+    values = 0.01 * rng.normal(size=(len(frame), n_embd))
+    values[:, :strong] += rng.normal(size=(len(frame), strong)) * 10.0
+    frame[columns] = values.astype(np.float32)
+    return frame
+
+
+def test_a_share_of_variance_lets_the_training_rows_choose_the_components():
+    frame = _spectrum_frame(strong=3)
+    pca = EmbeddingPCA(n_components=0.95).fit(frame)
+    assert pca.n_components_ == 3
+    out = pca.transform(frame)
+    assert [c for c in out.columns if c.startswith("llm_pca_")] == [
+        "llm_pca_00",
+        "llm_pca_01",
+        "llm_pca_02",
+    ]
+    # a count is an upper bound; a share takes as many as it needs, past the default count
+    assert EmbeddingPCA(n_components=2).fit(frame).n_components_ == 2
+    wide = _spectrum_frame(strong=10)
+    assert EmbeddingPCA(n_components=0.95).fit(wide).n_components_ >= 9
+
+
+@settings(max_examples=30, deadline=None)
+@given(share=st.floats(0.05, 0.95), seed=st.integers(0, 50), strong=st.integers(1, 6))
+def test_the_kept_components_are_the_fewest_that_reach_the_share(share, seed, strong):
+    from sklearn.decomposition import PCA
+
+    frame = _spectrum_frame(strong=strong, n_days=40, seed=seed)
+    pca = EmbeddingPCA(n_components=share).fit(frame)
+    columns = [c for c in frame.columns if c.startswith("llm_emb_")]
+    ratios = PCA().fit(frame[columns].to_numpy(np.float64)).explained_variance_ratio_
+    reached = np.cumsum(ratios)
+    k = pca.n_components_
+    assert reached[k - 1] >= share - 1e-9
+    assert k == 1 or reached[k - 2] < share
+
+
+@pytest.mark.parametrize("bad", [0, -1, 0.0, 1.0, 1.5, True, "8"])
+def test_n_components_must_be_a_count_or_a_share(bad):
+    with pytest.raises(EmkitError, match="n_components"):
+        EmbeddingPCA(n_components=bad)
+
+
+def test_the_per_fold_pca_takes_a_share_from_the_fold_s_training_rows():
+    from emkit.evaluation import fold_features
+
+    frame = _spectrum_frame(strong=2)
+    train = np.arange(len(frame)) < 100
+    out = fold_features(frame, train, n_components=0.9)
+    assert [c for c in out.columns if c.startswith("llm_pca_")] == ["llm_pca_00", "llm_pca_01"]

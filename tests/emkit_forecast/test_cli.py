@@ -87,6 +87,8 @@ def test_evaluate_json_then_report(workspace):
             "2",
             "--boot",
             "30",
+            "--pca-components",
+            "0.9",
             "--out",
             str(out),
             "--json",
@@ -94,6 +96,7 @@ def test_evaluate_json_then_report(workspace):
     )
     assert result.exit_code == 0, result.output
     record = json.loads(result.output[result.output.index("{") :])
+    assert record["pca_components"] == 0.9
     scores = record["scores"]["14"]
     assert set(scores) == {"prevalence", "logistic", "oracle"}
     assert scores["logistic"]["auroc"]["low"] <= scores["logistic"]["auroc"]["estimate"]
@@ -106,6 +109,15 @@ def test_evaluate_json_then_report(workspace):
     assert not re.search(r"src=\"(?!data:)", html)  # self-contained: no external files
     for section in ("Cohort", "Ablation", "ROC", "Risk timelines", "Feature importance"):
         assert section in html
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "-2"])
+def test_evaluate_refuses_a_pca_setting_that_is_neither_a_count_nor_a_share(workspace, value):
+    args = ["evaluate", str(workspace / "cohort"), "--features", str(workspace / "f.db")]
+    result = runner.invoke(app, [*args, "--pca-components", value])
+    assert result.exit_code == 2
+    assert "--pca-components" in result.output
+    assert "neither a whole number" in result.output
 
 
 def test_train_reads_the_labels_emkit_prepare_wrote(workspace):

@@ -159,6 +159,43 @@ def test_fold_pca_is_fitted_on_training_rows_only(cohort):
     pd.testing.assert_frame_equal(frame[train], again[train])
 
 
+def test_evaluate_gives_each_fold_the_pca_it_is_asked_for(cohort):
+    features, labels = cohort["features"], cohort["labels"]
+    splits = make_splits(features.index, "rolling", horizons=HORIZONS, n_folds=2)
+    seen: dict[str, list[int]] = {}
+
+    def record(setting):
+        def on_fit(split, model):
+            columns = [c for c in model.feature_columns_ if c.startswith("llm_pca_")]
+            seen.setdefault(setting, []).append(len(columns))
+
+        return on_fit
+
+    factory = factories(["logistic"])["logistic"]
+    for setting in (3, 0.6):
+        out_of_fold_predictions(
+            features,
+            labels,
+            factory,
+            splits,
+            HORIZONS,
+            pca_components=setting,
+            on_fit=record(str(setting)),
+        )
+    assert seen["3"] == [3, 3]
+    expected = [
+        emkit.EmbeddingPCA(0.6, keep_empty_days=True).fit(features[s.train]).n_components_
+        for s in splits
+    ]
+    assert seen["0.6"] == expected
+    assert all(1 <= k != 8 for k in expected)  # differs from the default count
+    result = evaluate(
+        features, labels, {"logistic": factory}, splits, HORIZONS, n_boot=0, pca_components=0.6
+    )
+    kept = [c for c in result.last_models["logistic"].feature_columns_ if c.startswith("llm_pca_")]
+    assert len(kept) == expected[-1]
+
+
 def test_ablation_runs_the_four_experiments(cohort):
     features, labels = cohort["features"], cohort["labels"]
     groups = experiment_columns(list(features.columns))

@@ -77,12 +77,13 @@ def run_ablation(
     seed: int = 0,
     progress: bool = False,
     schema: FeatureSchema | None = None,
+    pca_components: int | float = 8,
 ) -> pd.DataFrame:
     """One row per experiment: feature count, AUROC with interval and AUPRC per horizon.
 
     Raw embedding columns count as one group per block (they become ``<block>_pca_*`` inside
-    each fold). ``schema`` gives the roles (default: :meth:`FeatureSchema.of(features)
-    <emkit.FeatureSchema.of>`).
+    each fold, with ``pca_components`` as in :func:`~emkit.evaluation.evaluate`). ``schema``
+    gives the roles (default: :meth:`FeatureSchema.of(features) <emkit.FeatureSchema.of>`).
     """
     schema = (schema or FeatureSchema.of(features)).select(features.columns)
     rows = []
@@ -96,6 +97,7 @@ def run_ablation(
             n_boot=n_boot,
             seed=seed,
             progress=progress,
+            pca_components=pca_components,
         )
         row: dict[str, object] = {"experiment": name, "features": len(columns)}
         for h in horizons:

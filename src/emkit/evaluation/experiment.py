@@ -52,10 +52,13 @@ def _progress(enabled: bool, total: int, description: str) -> Iterator[Callable[
 def fold_features(
     features: pd.DataFrame,
     train: np.ndarray,
-    n_components: int = 8,
+    n_components: int | float = 8,
     schema: FeatureSchema | None = None,
 ) -> pd.DataFrame:
     """Features for one fold: each embedding block replaced by a PCA fitted on training rows only.
+
+    ``n_components`` is the components per block, or a share of variance in ``(0, 1)``: the
+    fewest components that explain it on the fold's training rows (:class:`~emkit.EmbeddingPCA`).
 
     Embedding columns are found by role (``schema``, default :meth:`FeatureSchema.of(features)
     <emkit.FeatureSchema.of>`): ``llm_emb_*`` become ``llm_pca_*``, ``hf_emb_*`` become
@@ -116,6 +119,7 @@ def out_of_fold_predictions(
     progress: bool = False,
     description: str = "fitting",
     on_fit: Callable[[Split, Forecaster], None] | None = None,
+    pca_components: int | float = 8,
 ) -> pd.DataFrame:
     """Predictions for every test row of every split, from a model fitted on its train rows.
 
@@ -124,6 +128,7 @@ def out_of_fold_predictions(
     forecasters use no day after the one they predict), and only the test rows are kept.
     Returns :func:`~emkit.proba_column` columns plus ``fold``. ``on_fit`` receives each split
     with the model fitted on it (to keep a model without fitting it twice).
+    ``pca_components`` sets each fold's embedding PCA (:func:`fold_features`).
     """
     labels = labels.reindex(features.index)
     patients = features.index.get_level_values("patient_id").astype(str)
@@ -132,7 +137,7 @@ def out_of_fold_predictions(
     with _progress(progress, len(splits), description) as advance:
         schema = FeatureSchema.of(features)
         for split in splits:
-            frame = fold_features(features, split.train, schema=schema)
+            frame = fold_features(features, split.train, pca_components, schema=schema)
             model = factory().fit(frame[split.train], labels[split.train], horizons)
             if on_fit is not None:
                 on_fit(split, model)
@@ -253,6 +258,7 @@ def evaluate(
     seed: int = 0,
     false_alarms_per_month: float = 1.0,
     progress: bool = False,
+    pca_components: int | float = 8,
 ) -> Evaluation:
     """Fit each forecaster on the same splits and score the held-out predictions.
 
@@ -270,6 +276,9 @@ def evaluate(
         seed: Seed of the bootstrap.
         false_alarms_per_month: Alarm budget for the per-event sensitivity.
         progress: Show a progress bar.
+        pca_components: Components of each fold's PCA per embedding block, or a share of
+            variance in ``(0, 1)`` that sets their number on the fold's training rows
+            (:func:`fold_features`).
     """
     horizons = sorted(int(h) for h in horizons)
     frames = []
@@ -289,6 +298,7 @@ def evaluate(
             progress=progress,
             description=name,
             on_fit=keep_last,
+            pca_components=pca_components,
         )
         fold = proba.pop("fold")
         proba.columns = [f"{name}|{c}" for c in proba.columns]

@@ -91,6 +91,7 @@ def importance_analyses(
     seed: int = 0,
     fitted: Mapping[str, Forecaster] | None = None,
     permutation: Collection[str] | None = None,
+    pca_components: int | float = 8,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Top-10 importances of each forecaster fitted on ``train`` rows, tested on ``test`` rows.
 
@@ -109,11 +110,13 @@ def importance_analyses(
             :attr:`Evaluation.last_models`), used as they are instead of fitted again.
         permutation: Forecasters that get permutation importance (default: all but
             ``prevalence``). Each costs two predictions per feature.
+        pca_components: The embedding PCA, as the forecasters were evaluated with
+            (:func:`~emkit.evaluation.fold_features`).
     """
     from emkit.errors import EmkitError
     from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster
 
-    frame = fold_features(features, train)
+    frame = fold_features(features, train, pca_components)
     fitted = fitted or {}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for name, factory in forecasters.items():
@@ -180,6 +183,7 @@ def run_study(
     permutation: Collection[str] | None = None,
     log: Callable[[str], None] = lambda message: None,
     schema: FeatureSchema | None = None,
+    pca_components: int | float = 8,
 ) -> tuple[Evaluation, dict[str, Any]]:
     """Evaluate ``forecasters``, the ablation and the analyses on the same splits.
 
@@ -203,6 +207,10 @@ def run_study(
         schema: Roles of the feature columns (default: :meth:`FeatureSchema.of(features)
             <emkit.FeatureSchema.of>`): which are embeddings to reduce per fold, which belong
             to which ablation experiment, which get event-locked curves.
+        pca_components: Components of each fold's PCA per embedding block, or a share of
+            variance in ``(0, 1)`` that the fold's training rows turn into a number
+            (:func:`~emkit.evaluation.fold_features`); the ablation and the importances use
+            the same.
 
     Returns:
         The :class:`Evaluation` and the JSON-ready study record.
@@ -230,10 +238,12 @@ def run_study(
         seed=seed,
         false_alarms_per_month=false_alarms_per_month,
         progress=progress,
+        pca_components=pca_components,
     )
     log(f"evaluated {', '.join(forecasters)} on {len(splits)} folds ({scheme})")
     record = result.to_dict()
     record["cohort"] = cohort_summary(features, labels, onsets, horizons)
+    record["pca_components"] = pca_components
     record["onsets"] = [
         {"patient_id": str(p), "onset": str(pd.Timestamp(d).date())}
         for p, d in zip(onsets["patient_id"], onsets["onset"], strict=True)
@@ -249,6 +259,7 @@ def run_study(
             seed=seed,
             progress=progress,
             schema=schema,
+            pca_components=pca_components,
         )
         record["ablation"] = {"forecaster": ablation, "rows": _records(table)}
         log(f"ablation with {ablation}: {len(table)} experiments")
@@ -270,6 +281,7 @@ def run_study(
             seed=seed,
             fitted=result.last_models,
             permutation=permutation,
+            pca_components=pca_components,
         ),
     }
     log("analyses: event-locked curves and feature importance")

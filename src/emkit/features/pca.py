@@ -19,7 +19,7 @@ __all__ = ["EmbeddingPCA"]
 
 
 class EmbeddingPCA:
-    """Reduce the embedding columns of one block to ``n_components`` (``<block>_pca_00`` …).
+    """Reduce the embedding columns of one block to principal components (``<block>_pca_00`` …).
 
     Fit it on the training split's rows only, then transform every split. Rows whose embedding
     is not usable are left out of the fit and get NaN components: rows with a missing value
@@ -29,6 +29,9 @@ class EmbeddingPCA:
 
     Args:
         n_components: Components kept at most (default 16, as the seed suggests for the TFT).
+            A float in ``(0, 1)`` instead keeps the fewest components that explain that share
+            of the training rows' variance (as scikit-learn's ``PCA``), so the training split
+            chooses how many (:attr:`n_components_` after :meth:`fit`).
         block: The embedding block (``"llm"``, ``"hf"``); its columns are found by role.
         seed: Random state of the solver.
         columns: The block's columns, when the caller already knows them (default: the
@@ -40,12 +43,20 @@ class EmbeddingPCA:
 
     def __init__(
         self,
-        n_components: int = 16,
+        n_components: int | float = 16,
         block: str = "llm",
         seed: int = 0,
         columns: Sequence[str] | None = None,
         keep_empty_days: bool = False,
     ) -> None:
+        if isinstance(n_components, bool) or not (
+            (isinstance(n_components, int) and n_components >= 1)
+            or (isinstance(n_components, float) and 0.0 < n_components < 1.0)
+        ):
+            raise EmkitError(
+                f"n_components must be a whole number >= 1 or a share of variance in (0, 1) "
+                f"(got {n_components!r})"
+            )
         self.n_components = n_components
         self.block = block
         self.seed = seed
@@ -67,10 +78,23 @@ class EmbeddingPCA:
             raise EmkitError(f"no {self.block}_emb_NNN columns to reduce")
         matrix = frame[columns].to_numpy(dtype=np.float64)
         usable = matrix[self._usable(matrix)]
-        k = min(self.n_components, len(columns), len(usable))
         self.columns_ = list(columns)
-        self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable) if k > 0 else None
+        self.pca_ = None
+        k = min(len(columns), len(usable))
+        if isinstance(self.n_components, float) and len(usable) >= 2:
+            share = PCA(n_components=self.n_components, svd_solver="full")
+            self.pca_ = share.fit(usable)
+        elif k > 0:
+            k = min(int(self.n_components), k)
+            self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable)
         return self
+
+    @property
+    def n_components_(self) -> int:
+        """Components kept by :meth:`fit` (0 when the block is dropped)."""
+        if not hasattr(self, "columns_"):
+            raise EmkitError("EmbeddingPCA.n_components_ read before fit")
+        return 0 if self.pca_ is None else int(self.pca_.n_components_)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with the block's columns replaced by ``<block>_pca_NN`` components."""

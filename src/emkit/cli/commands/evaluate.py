@@ -47,6 +47,14 @@ def evaluate_command(
         ),
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and permutations.")] = 0,
+    pca_components: Annotated[
+        float,
+        typer.Option(
+            "--pca-components",
+            help="Each fold's embedding PCA: components per block, or a share of variance in "
+            "(0, 1) that sets their number on the fold's training rows.",
+        ),
+    ] = 8,
     out: Annotated[Path, typer.Option("--out", help="Folder for the results.")] = Path(
         "evaluation"
     ),
@@ -63,6 +71,7 @@ def evaluate_command(
     """
     forecaster = forecaster or ["prevalence", "logistic", "gbm"]
     option = option or []
+    components = _pca_components(pca_components)
     horizon = horizon or [7, 14, 30]
     from rich.table import Table
 
@@ -100,6 +109,7 @@ def evaluate_command(
         n_boot=boot,
         seed=seed,
         false_alarms_per_month=false_alarms,
+        pca_components=components,
         progress=not as_json,
         log=lambda line: stderr_console.print(line, highlight=False),
     )
@@ -129,3 +139,15 @@ def evaluate_command(
 def register(app: typer.Typer) -> None:
     """Add ``evaluate`` to ``app``."""
     app.command("evaluate")(evaluate_command)
+
+
+def _pca_components(value: float) -> int | float:
+    """``--pca-components`` as a count (a whole number >= 1) or a share of variance."""
+    if 0.0 < value < 1.0:
+        return value
+    if value >= 1.0 and value.is_integer():
+        return int(value)
+    raise typer.BadParameter(
+        f"{value:g} is neither a whole number of components >= 1 nor a share in (0, 1)",
+        param_hint="--pca-components",
+    )
