@@ -392,6 +392,10 @@ def study(vocabulary: str) -> tuple[pd.DataFrame, int, int]:
             pca_components=PCA_COMPONENTS,
         )
         part = result.predictions
+        if args.minillm:  # the components the (last) fold's training rows kept
+            pca = emkit.EmbeddingPCA(PCA_COMPONENTS, keep_empty_days=True)
+            kept = pca.fit(frame[group[-1].train]).n_components_
+            log(f"{vocabulary}, {group[-1].name}: {kept} PCA components of llm_emb_*")
         if personal_lm:
             more = evaluate(
                 with_personal_lm,
