@@ -121,3 +121,12 @@ def test_the_per_fold_pca_takes_a_share_from_the_fold_s_training_rows():
     train = np.arange(len(frame)) < 100
     out = fold_features(frame, train, n_components=0.9)
     assert [c for c in out.columns if c.startswith("llm_pca_")] == ["llm_pca_00", "llm_pca_01"]
+
+
+def test_a_share_on_a_single_usable_training_day_keeps_one_component_as_a_count_would():
+    frame = _frame(["a"], n_days=4, n_embd=6)
+    frame.iloc[1:, :6] = 0.0  # days without text: only the first day is usable
+    for n_components in (1, 0.9):
+        pca = EmbeddingPCA(n_components=n_components).fit(frame)
+        assert pca.n_components_ == 1
+        assert list(pca.transform(frame).filter(like="llm_pca_").columns) == ["llm_pca_00"]

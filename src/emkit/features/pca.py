@@ -80,13 +80,17 @@ class EmbeddingPCA:
         usable = matrix[self._usable(matrix)]
         self.columns_ = list(columns)
         self.pca_ = None
-        k = min(len(columns), len(usable))
-        if isinstance(self.n_components, float) and len(usable) >= 2:
-            share = PCA(n_components=self.n_components, svd_solver="full")
-            self.pca_ = share.fit(usable)
-        elif k > 0:
-            k = min(int(self.n_components), k)
-            self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable)
+        share = isinstance(self.n_components, float)
+        if share and len(usable) >= 2:
+            self.pca_ = PCA(n_components=self.n_components, svd_solver="full").fit(usable)
+            return self
+        # A count; or a share on a single usable day, which has no variance to share out: one
+        # component, as a count of 1 would keep.
+        k = min(1 if share else int(self.n_components), len(columns), len(usable))
+        if k > 0:
+            # One usable day has no variance: scikit-learn's ratios divide 0 by n - 1 = 0.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable)
         return self
 
     @property
