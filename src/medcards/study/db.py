@@ -135,6 +135,8 @@ MIGRATIONS: list[list[str]] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 _TABLES = {"topics", "cards", "card_state", "angles", "reviews", "settings"}
+#: Seconds a connection waits for another's lock (and for the switch to WAL).
+_LOCK_TIMEOUT_S = 30.0
 
 
 def connect(path: str | Path, *, migrations: list[list[str]] | None = None) -> sqlite3.Connection:
@@ -154,7 +156,7 @@ def connect(path: str | Path, *, migrations: list[list[str]] | None = None) -> s
     steps = MIGRATIONS if migrations is None else migrations
     label = str(path)
     try:
-        conn = sqlite3.connect(label, isolation_level=None, timeout=30.0)
+        conn = sqlite3.connect(label, isolation_level=None, timeout=_LOCK_TIMEOUT_S)
     except sqlite3.Error as exc:
         raise StudyDatabaseError(f"cannot open study database {label}: {exc}") from None
     try:
@@ -166,7 +168,7 @@ def connect(path: str | Path, *, migrations: list[list[str]] | None = None) -> s
                 f"versions up to {len(steps)}: upgrade medcards to open it"
             )
         if label != ":memory:":
-            use_wal(conn, timeout_s=30.0)
+            use_wal(conn, timeout_s=_LOCK_TIMEOUT_S)
         # NORMAL in WAL mode: a committed transaction survives a crash of the process.
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, label, version, steps)
