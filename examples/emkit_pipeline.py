@@ -15,12 +15,15 @@ Three sizes, each printing every step's time:
 - ``--quick`` (or EMKIT_DEMO_QUICK=1, used by the tests): the smallest inputs that still run
   every step.
 
+``--vocabulary alt`` writes the cohort with the generator's second vocabulary, whose words and
+style habits are disjoint from the ``lexical`` lexicons (default: ``default``).
+
 Results go to ``emkit-demo/`` (EMKIT_DEMO_OUT to change).
 """
 
+import argparse
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +45,7 @@ from emkit.evaluation import (
     write_report,
     write_study,
 )
-from emkit.synth import EXPORT_VARIANTS, PATIENT_NAMES, synthesize_cohort
+from emkit.synth import EXPORT_VARIANTS, PATIENT_NAMES, VOCABULARIES, synthesize_cohort
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,16 @@ SIZES = {
         50, 365, 3, 300, 200, {"hidden_size": 8, "max_epochs": 3, "limit_train_batches": 25}, True
     ),
 }
-if "--quick" in sys.argv or os.environ.get("EMKIT_DEMO_QUICK") == "1":
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+size = parser.add_mutually_exclusive_group()
+size.add_argument("--quick", action="store_true", help="the smallest inputs (the tests')")
+size.add_argument("--full", action="store_true", help="50 patients x 365 days")
+parser.add_argument("--vocabulary", choices=VOCABULARIES, default="default")
+args = parser.parse_args()
+if args.quick or os.environ.get("EMKIT_DEMO_QUICK") == "1":
     SIZE = SIZES["quick"]
 else:
-    SIZE = SIZES["full" if "--full" in sys.argv else "default"]
+    SIZE = SIZES["full" if args.full else "default"]
 PATIENTS, DAYS = SIZE.patients, SIZE.days
 HORIZONS = (7, 14, 30)
 ZONE = "Europe/Madrid"
@@ -90,9 +99,15 @@ def step(message: str) -> None:
 # 1. A synthetic cohort: messages, relapse events, the hidden signal (latent.parquet) and the
 #    same messages as WhatsApp and Telegram exports.
 synthetic = synthesize_cohort(
-    OUT / "synthetic", patients=PATIENTS, days=DAYS, seed=0, exports=True, overwrite=True
+    OUT / "synthetic",
+    patients=PATIENTS,
+    days=DAYS,
+    seed=0,
+    vocabulary=args.vocabulary,
+    exports=True,
+    overwrite=True,
 )
-step(f"synthetic cohort: {PATIENTS} patients x {DAYS} days with chat exports")
+step(f"synthetic cohort ({args.vocabulary} vocabulary): {PATIENTS} patients x {DAYS} days")
 
 # 2. Parse one export per patient, cycling through the five export formats, as a clinic would
 #    receive them. Clinical events (relapse onsets) come from the clinic, not from the chat.

@@ -31,3 +31,34 @@ def test_example_runs(script, tmp_path):
         env={**os.environ, "EMKIT_DEMO_QUICK": "1"},
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+
+
+@pytest.mark.e2e
+def test_emkit_pipeline_on_the_alt_vocabulary(tmp_path):
+    script = Path(__file__).parents[1] / "examples" / "emkit_pipeline.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--vocabulary", "alt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=360,
+        check=False,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert "synthetic cohort (alt vocabulary)" in result.stdout
+    assert (tmp_path / "emkit-demo" / "evaluation" / "report.html").is_file()
+
+
+def test_emkit_pipeline_refuses_an_unknown_vocabulary(tmp_path):
+    script = Path(__file__).parents[1] / "examples" / "emkit_pipeline.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--vocabulary", "klingon"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--vocabulary" in result.stderr and "klingon" in result.stderr
