@@ -217,3 +217,34 @@ def test_roles_add_feature_columns_to_the_path_regression(tmp_path):
         model.predict_proba(features.drop(columns="lex_signal"))
     with pytest.raises(ValueError, match=r"no numeric feature columns with roles \['perplexity'\]"):
         emkit.get_forecaster("trajectory", roles=["perplexity"]).fit(features, labels, H)
+
+
+def test_importance_of_the_text_forecasters_names_terms_and_path_columns():
+    from emkit.evaluation import importance_analyses
+
+    features, labels = _rising_problem(n_patients=6, n_days=120)
+    rng = np.random.default_rng(5)
+    features["lex_signal"] = labels[emkit.label_column(14)] + rng.normal(0, 0.5, len(features))
+    dates = features.index.get_level_values("date")
+    train = np.asarray(dates < pd.Timestamp("2024-03-15"))
+    test = np.asarray(dates >= pd.Timestamp("2024-04-01"))
+    factories = {
+        "tfidf": lambda: emkit.get_forecaster("tfidf", min_df=1),
+        "trajectory": lambda: emkit.get_forecaster("trajectory", min_df=1),
+        "trajectory+lex": lambda: emkit.get_forecaster(
+            "trajectory", min_df=1, roles=["lexical"]
+        ),
+    }
+    out = importance_analyses(features, labels, factories, train, test, 14, permutation=())
+    # One bar per text column says nothing: the n-grams replace it.
+    assert set(out["tfidf"]) == {"terms"}
+    assert all("agujas" in term for term in list(out["tfidf"]["terms"])[:3])
+    assert set(out["trajectory"]) == {"terms", "path"}
+    path = out["trajectory"]["path"]
+    assert len(path) == 10
+    assert set(path) <= set(emkit.score_trajectory(pd.Series(0.0, index=features.index)).columns)
+    magnitudes = [abs(v) for v in path.values()]
+    assert magnitudes == sorted(magnitudes, reverse=True)
+    # With a feature column, the model's own importance names it, so it stays.
+    assert set(out["trajectory+lex"]) == {"model", "terms", "path"}
+    assert "lex_signal" in out["trajectory+lex"]["model"]

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from emkit.evaluation.experiment import Evaluation, ForecasterFactory, evaluate,
 from emkit.evaluation.splits import make_splits
 from emkit.features.schema import ColumnRole, FeatureSchema
 from emkit.interfaces import Forecaster
+
+if TYPE_CHECKING:
+    from emkit.forecasters.tfidf import TfidfForecaster
 
 __all__ = [
     "EVENT_LOCKED_ROLES",
@@ -96,7 +99,11 @@ def importance_analyses(
     """Top-10 importances of each forecaster fitted on ``train`` rows, tested on ``test`` rows.
 
     Methods: ``permutation`` (every forecaster), ``shap`` (logistic and gbm, when shap is
-    installed) and ``model`` (the forecaster's own, e.g. TFT variable-selection weights).
+    installed) and ``model`` (the forecaster's own, e.g. TFT variable-selection weights). The
+    text forecasters show what they read instead of one bar per text column: ``terms``, the
+    n-grams that raise the risk most (:meth:`~emkit.TfidfForecaster.top_terms`), and for
+    ``trajectory`` also ``path``, the path regression's largest weights by absolute value
+    (:meth:`~emkit.TrajectoryForecaster.path_weights`; signed, on standardised columns).
 
     Args:
         features: Per-day features.
@@ -115,6 +122,7 @@ def importance_analyses(
     """
     from emkit.errors import EmkitError
     from emkit.forecasters.sklearn import GBMForecaster, LogisticForecaster
+    from emkit.forecasters.tfidf import TfidfForecaster
 
     frame = fold_features(features, train, pca_components)
     fitted = fitted or {}
@@ -129,6 +137,11 @@ def importance_analyses(
         own = model.feature_importance()
         if len(own):
             methods["model"] = _as_floats(analyses.top_features(own))
+        if isinstance(model, TfidfForecaster):
+            if set(own.index) <= set(model.text_columns_):
+                # One bar per text column: the terms below say what the text weighs.
+                methods.pop("model", None)
+            methods.update(_text_importance(model, horizon))
         permuted = name != "prevalence" if permutation is None else name in permutation
         if frame.shape[1] > 0 and permuted:
             drops = analyses.permutation_importance(
@@ -145,6 +158,22 @@ def importance_analyses(
                 )
         out[name] = methods
     return out
+
+
+def _text_importance(model: TfidfForecaster, horizon: int, k: int = 10) -> dict[str, Any]:
+    """``terms`` (and ``path`` for trajectory) of a fitted text forecaster, top ``k`` each."""
+    from emkit.forecasters.trajectory import TrajectoryForecaster
+
+    methods: dict[str, dict[str, float]] = {}
+    terms = model.top_terms(horizon, k=k)
+    if len(terms):
+        methods["terms"] = _as_floats(terms)
+    if isinstance(model, TrajectoryForecaster):
+        weights = model.path_weights(horizon)
+        largest = weights.abs().sort_values(ascending=False).index[:k]
+        if len(largest):
+            methods["path"] = _as_floats(weights.loc[largest])
+    return methods
 
 
 def event_locked_analyses(
