@@ -61,4 +61,5 @@ def test_emkit_pipeline_refuses_an_unknown_vocabulary(tmp_path):
         check=False,
     )
     assert result.returncode == 2
-    assert "--vocabulary" in result.stderr and "klingon" in result.stderr
+    assert "--vocabulary" in result.stderr
+    assert "klingon" in result.stderr
