@@ -231,9 +231,7 @@ def test_importance_of_the_text_forecasters_names_terms_and_path_columns():
     factories = {
         "tfidf": lambda: emkit.get_forecaster("tfidf", min_df=1),
         "trajectory": lambda: emkit.get_forecaster("trajectory", min_df=1),
-        "trajectory+lex": lambda: emkit.get_forecaster(
-            "trajectory", min_df=1, roles=["lexical"]
-        ),
+        "trajectory+lex": lambda: emkit.get_forecaster("trajectory", min_df=1, roles=["lexical"]),
     }
     out = importance_analyses(features, labels, factories, train, test, 14, permutation=())
     # One bar per text column says nothing: the n-grams replace it.
