@@ -107,11 +107,10 @@ if args.quick:
     args.patients, args.days, args.folds = 16, 240, 2
     args.lm_steps = min(args.lm_steps, 100)
 #: The per-fold embedding PCA: a count, or a share of the training rows' variance.
-PCA_COMPONENTS: int | float = args.pca_components
-if not 0 < args.pca_components < 1:
-    if args.pca_components < 1 or not args.pca_components.is_integer():
-        parser.error("--pca-components: a whole number >= 1 or a share in (0, 1)")
-    PCA_COMPONENTS = int(args.pca_components)
+try:
+    PCA_COMPONENTS = emkit.EmbeddingPCA.parse_components(args.pca_components)
+except emkit.EmkitError as exc:
+    parser.error(f"--pca-components: {exc}")
 
 #: Feature blocks: name -> function(days of one patient) -> frame. A block fitted on text (the
 #: MiniLLM) is trained per fold instead: see ``fold_frames``.

@@ -130,3 +130,17 @@ def test_a_share_on_a_single_usable_training_day_keeps_one_component_as_a_count_
         pca = EmbeddingPCA(n_components=n_components).fit(frame)
         assert pca.n_components_ == 1
         assert list(pca.transform(frame).filter(like="llm_pca_").columns) == ["llm_pca_00"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(8.0, 8), (1.0, 1), (0.9, 0.9), (0.05, 0.05)])
+def test_parse_components_gives_a_count_or_a_share(value, expected):
+    parsed = EmbeddingPCA.parse_components(value)
+    assert parsed == expected
+    assert type(parsed) is type(expected)
+    EmbeddingPCA(n_components=parsed)  # accepted as it is
+
+
+@pytest.mark.parametrize("value", [0.0, 1.5, -2.0, float("nan"), float("inf")])
+def test_parse_components_refuses_what_is_neither(value):
+    with pytest.raises(EmkitError, match="neither a whole number"):
+        EmbeddingPCA.parse_components(value)

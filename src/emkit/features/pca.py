@@ -93,6 +93,24 @@ class EmbeddingPCA:
                 self.pca_ = PCA(n_components=k, random_state=self.seed).fit(usable)
         return self
 
+    @staticmethod
+    def parse_components(value: float) -> int | float:
+        """A number read from a command line as ``n_components``: a count or a share.
+
+        A whole number >= 1 becomes an ``int`` count (``8.0`` -> ``8``); a value in ``(0, 1)``
+        stays a share of variance.
+
+        Raises:
+            EmkitError: any other value (0, 1.5, a negative number, NaN).
+        """
+        if 0.0 < value < 1.0:
+            return float(value)
+        if value >= 1.0 and float(value).is_integer():
+            return int(value)
+        raise EmkitError(
+            f"{value:g} is neither a whole number of components >= 1 nor a share in (0, 1)"
+        )
+
     @property
     def n_components_(self) -> int:
         """Components kept by :meth:`fit` (0 when the block is dropped)."""

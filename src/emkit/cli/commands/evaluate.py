@@ -143,11 +143,10 @@ def register(app: typer.Typer) -> None:
 
 def _pca_components(value: float) -> int | float:
     """``--pca-components`` as a count (a whole number >= 1) or a share of variance."""
-    if 0.0 < value < 1.0:
-        return value
-    if value >= 1.0 and value.is_integer():
-        return int(value)
-    raise typer.BadParameter(
-        f"{value:g} is neither a whole number of components >= 1 nor a share in (0, 1)",
-        param_hint="--pca-components",
-    )
+    from emkit.errors import EmkitError
+    from emkit.features.pca import EmbeddingPCA
+
+    try:
+        return EmbeddingPCA.parse_components(value)
+    except EmkitError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--pca-components") from None
