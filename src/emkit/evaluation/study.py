@@ -160,7 +160,9 @@ def importance_analyses(
     return out
 
 
-def _text_importance(model: TfidfForecaster, horizon: int, k: int = 10) -> dict[str, Any]:
+def _text_importance(
+    model: TfidfForecaster, horizon: int, k: int = 10
+) -> dict[str, dict[str, float]]:
     """``terms`` (and ``path`` for trajectory) of a fitted text forecaster, top ``k`` each."""
     from emkit.forecasters.trajectory import TrajectoryForecaster
 
