@@ -23,6 +23,7 @@ import emkit
 from emkit.evaluation import (
     auroc,
     cohort_labels,
+    cohort_text,
     load_latent,
     normalise_index,
     rolling_origin_splits,
@@ -56,7 +57,6 @@ FORECASTERS = ("tfidf", "trajectory", "logistic", "gbm", "tft")
 def cohort_frames(vocabulary: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Features (lexical + the day's text), labels and the latent signal of a new cohort."""
     lexical = emkit.get_feature_extractor("lexical")
-    text = emkit.TextExtractor()
     with tempfile.TemporaryDirectory() as tmp:
         cohort = synthesize_cohort(
             Path(tmp) / "cohort",
@@ -65,14 +65,8 @@ def cohort_frames(vocabulary: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Serie
             seed=args.seed,
             vocabulary=vocabulary,
         )
-        parts = []
-        for patient in emkit.read_cohort(cohort):
-            days = patient.days()
-            frames = [lexical.transform(days), text.transform(days)]
-            schema = emkit.FeatureSchema.merge(*(emkit.FeatureSchema.of(f) for f in frames))
-            parts.append(schema.attach(pd.concat(frames, axis=1)))
-        schema = emkit.FeatureSchema.of(parts[0])
-        features = schema.attach(normalise_index(pd.concat(parts)))
+        parts = [lexical.transform(p.days()) for p in emkit.read_cohort(cohort)]
+        features = cohort_text(normalise_index(pd.concat(parts)), cohort)
         labels, _ = cohort_labels(cohort, args.horizons)
         return features, labels.reindex(features.index), load_latent(cohort)
 
